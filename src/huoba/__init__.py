@@ -1,0 +1,86 @@
+"""huoba (火把, "torch"): a deep learning framework on NumPy with PyTorch's API.
+
+    import huoba as torch
+
+This module is the torch-like namespace: it only re-exports.
+"""
+__version__ = "0.1.0"
+
+from . import dtypes as _dtypes
+from .dtypes import (dtype, float16, float32, float64, half, float, double, int8, int16, int32, int64, short,
+                     int, long, uint8, bool, get_default_dtype, set_default_dtype, promote_types, finfo, iinfo)
+from .device import device
+from .tensor import Tensor, Size
+from . import random
+from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator, default_generator
+from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from .autograd import is_inference_mode_enabled
+from . import autograd
+from . import ops as _ops
+from .ops import *  # noqa: F401,F403
+from .ops.creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+                           ByteTensor, BoolTensor)
+from ._tensor_str import set_printoptions, get_printoptions
+
+import builtins as _builtins
+
+# Names that the star-imports brought in from Python builtins' namesakes
+abs = _ops.pointwise.abs
+round = _ops.pointwise.round
+pow = _ops.pointwise.pow
+sum = _ops.reduction.sum
+range = _ops.creation.range
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_storage(obj):
+    return False
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if input.numel() == 0 else 'more than one value'} is ambiguous")
+    return _builtins.bool(input.item())
+
+
+def numel(input):
+    return input.numel()
+
+
+def typename(obj):
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def get_default_device():
+    return device("cpu")
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    pass
+
+
+def are_deterministic_algorithms_enabled():
+    return True
+
+
+def set_num_threads(n):
+    pass
+
+
+def get_num_threads():
+    import os
+    return os.cpu_count() or 1
+
+
+def compile(model=None, **kwargs):
+    """No compiler here: returns the model (or a decorator) unchanged."""
+    if model is None:
+        return lambda m: m
+    return model
