@@ -14,13 +14,17 @@ from .tensor import Tensor, Size
 from . import random
 from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator, default_generator
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
-from .autograd import is_inference_mode_enabled
+from .autograd import is_inference_mode_enabled, is_anomaly_enabled, is_anomaly_check_nan_enabled
 from . import autograd
 from . import ops as _ops
 from .ops import *  # noqa: F401,F403
 from .ops.creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                            ByteTensor, BoolTensor)
 from ._tensor_str import set_printoptions, get_printoptions
+from .ops import reduction as _r
+return_types = _r.return_types
+from . import optim
+from . import utils
 
 import builtins as _builtins
 
@@ -29,6 +33,10 @@ abs = _ops.pointwise.abs
 round = _ops.pointwise.round
 pow = _ops.pointwise.pow
 sum = _ops.reduction.sum
+all = _ops.reduction.all
+any = _ops.reduction.any
+max = _ops.reduction.max
+min = _ops.reduction.min
 range = _ops.creation.range
 
 
@@ -84,3 +92,16 @@ def compile(model=None, **kwargs):
     if model is None:
         return lambda m: m
     return model
+
+from . import serialization  # noqa: E402
+from .serialization import save, load  # noqa: E402
+import importlib as _importlib  # noqa: E402
+# submodules whose names the ops' star-import also defines as functions (Tensor.cuda)
+cuda = _importlib.import_module(".cuda", __name__)
+accelerator = _importlib.import_module(".accelerator", __name__)
+from .summary import summary  # noqa: E402
+
+version = type("version", (), {"cuda": None, "__version__": __version__, "debug": False})
+
+from . import nn  # noqa: E402
+from .ops.nn_ops import softmax, log_softmax  # noqa: E402
