@@ -18,12 +18,33 @@ __all__ = ["Tensor", "Size"]
 
 
 class Size(tuple):
-    """`torch.Size`: a tuple of ints that prints as `torch.Size([2, 3])`."""
+    """`torch.Size`: a tuple of ints that prints as `torch.Size([2, 3])`.
+
+    Slicing, `+` and `*` give Sizes again; `numel()` is the product.  Internal code
+    builds Sizes from trusted shapes with `tuple.__new__(Size, shape)`, which skips
+    the validation that `Size(...)` does.
+    """
 
     __slots__ = ()
 
+    def __new__(cls, sizes=()):
+        items = []
+        for i, s in enumerate(sizes):
+            if type(s) is not int:
+                index = getattr(type(s), "__index__", None)
+                if index is None:
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type(s).__name__}')")
+                try:
+                    s = index(s)
+                except TypeError:
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type(s).__name__}')") from None
+            items.append(s)
+        return tuple.__new__(cls, items)
+
     def __repr__(self):
-        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+        return f"torch.Size([{', '.join([str(s) for s in self])}])"
 
     __str__ = __repr__
 
@@ -35,53 +56,106 @@ class Size(tuple):
 
     def __getitem__(self, index):
         result = tuple.__getitem__(self, index)
-        return Size(result) if isinstance(index, slice) else result
+        return tuple.__new__(Size, result) if type(index) is slice else result
 
     def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
+        return tuple.__new__(Size, tuple.__add__(self, other))
 
     def __radd__(self, other):
-        return Size(tuple(other) + tuple(self))
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return tuple.__new__(Size, tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        result = tuple.__mul__(self, n)
+        return result if result is NotImplemented else tuple.__new__(Size, result)
+
+    __rmul__ = __mul__
 
     def __reduce__(self):
         return (Size, (tuple(self),))
 
 
+_new = object.__new__
+_size = tuple.__new__
+
+
 def _wrap(array, requires_grad=False):
     """A new Tensor around `array` (no copy); the fast internal constructor."""
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t._data = array
     t._requires_grad = requires_grad
-    t._grad = None
     t.grad_fn = None
-    t._output_nr = 0
     t._version_counter = [0]
     t._base = None
-    t._hooks = None
-    t._grad_accumulator = None
     return t
 
 
 def _view_of(base, array):
     """A Tensor that views `base`'s memory: it shares base's version counter."""
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t._data = array
     t._requires_grad = False
-    t._grad = None
     t.grad_fn = None
-    t._output_nr = 0
     t._version_counter = base._version_counter
     t._base = base if base._base is None else base._base
-    t._hooks = None
-    t._grad_accumulator = None
     return t
 
 
-class Tensor:
-    """A multi-dimensional array that can record the ops applied to it."""
+def _alias_of(tensor, array):
+    """Same memory and version counter as `tensor`, but not a view (`_base` is None):
+    what `detach()` returns."""
+    t = _new(Tensor)
+    t._data = array
+    t._requires_grad = False
+    t.grad_fn = None
+    t._version_counter = tensor._version_counter
+    t._base = None
+    return t
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_base", "_hooks", "_grad_accumulator", "__weakref__", "__dict__")
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't "
+    "be populated during autograd.backward(). If you indeed want the .grad field to be populated for a "
+    "non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+    "mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for "
+    "more information. (Triggered internally at "
+    "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)")
+
+_LEAF_ONLY = ("you can only change requires_grad flags of leaf variables. If you want to use a computed "
+              "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+
+_DETACH_VIEW = (
+    "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
+    "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
+    "detach_() cannot be called on these gradients. To fix this error, please refer to the "
+    "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+
+# autograd bookkeeping that lives in the instance __dict__ only when set (see Tensor)
+_INTERNAL_KEYS = frozenset(("_grad", "_output_nr", "_hooks", "_grad_accumulator", "_retains_grad",
+                            "_post_acc_hooks"))
+
+
+class Tensor:
+    """A multi-dimensional array that can record the ops applied to it.
+
+    Slots hold what every op reads or writes (`_data`, `_requires_grad`, `grad_fn`,
+    `_version_counter`, `_base`); the rarer autograd fields (`_grad`, `_output_nr`,
+    hooks, the leaf's AccumulateGrad) default to class attributes and only land in
+    the instance dict when set, which keeps `_wrap` cheap.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_version_counter", "_base", "__weakref__",
+                 "__dict__")
+
+    _grad = None
+    _output_nr = 0
+    _hooks = None              # hooks of a leaf: run before its gradient is accumulated
+    _grad_accumulator = None   # a leaf's AccumulateGrad node (which refers back weakly)
+    _retains_grad = False
+    _post_acc_hooks = None
 
     # `torch.Tensor(...)` is a legacy constructor: sizes give an uninitialised
     # float tensor, a sequence gives its values as the default float dtype.
@@ -90,7 +164,7 @@ class Tensor:
         data = _legacy_new(_dtypes.get_default_dtype(), args, kwargs.get("device"))
         if cls is Tensor:
             return _wrap(data)
-        t = object.__new__(cls)
+        t = _new(cls)
         Tensor._init_from(t, data)
         return t
 
@@ -101,13 +175,9 @@ class Tensor:
     def _init_from(t, array, requires_grad=False):
         t._data = array
         t._requires_grad = requires_grad
-        t._grad = None
         t.grad_fn = None
-        t._output_nr = 0
         t._version_counter = [0]
         t._base = None
-        t._hooks = None
-        t._grad_accumulator = None
 
     # ---- metadata ------------------------------------------------------------
     @property
@@ -116,15 +186,17 @@ class Tensor:
 
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return _size(Size, self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._data.shape)
+            return _size(Size, self._data.shape)
         return self._data.shape[self._wrap_dim(dim)]
 
     def _wrap_dim(self, dim):
         n = self._data.ndim
+        if n == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
         if not lo <= dim <= hi:
             raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
@@ -217,15 +289,19 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        self.requires_grad_(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(_LEAF_ONLY)
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
-        if self.grad_fn is not None and not requires_grad:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(_LEAF_ONLY)
+            return self
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -234,16 +310,14 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
     def grad(self):
-        if self.grad_fn is not None and not self.retains_grad and self._requires_grad:
+        if self.grad_fn is not None and not self._retains_grad:
             import warnings
-            warnings.warn(
-                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-                "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
-                "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-                "instead. See github.com/pytorch/pytorch/pull/30531 for more informations.", UserWarning,
-                stacklevel=2)
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -252,34 +326,50 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
-            if value.dtype != self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
-            if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_NAMES[value.dtype]}' to a tensor with "
+                    f"grad_dtype '{_LEGACY_NAMES[self.dtype][:-6]}'. The gradient must match the tensor's "
+                    "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute "
+                    "with a specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging "
+                    "the dtypes of a tensor and its gradient may break downstream systems that assume they "
+                    "match.")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '[{', '.join(map(str, value._data.shape))}]' to a "
+                    f"tensor of size '[{', '.join(map(str, self._data.shape))}]'. Please ensure that the "
+                    "gradient and the tensor are the same size")
+            if value.device != self.device:
+                raise RuntimeError("assigned grad has data located on a different device")
         self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def retains_grad(self):
-        return bool(self.__dict__.get("_retains_grad"))
+        return self._retains_grad
 
     def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in `.grad` during backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None and not self.retains_grad:
-            self.__dict__["_retains_grad"] = True
-            retainers = self.grad_fn.__dict__.setdefault("_retainers", {})
-            retainers[self._output_nr] = weakref.ref(self)
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        node = self.grad_fn
+        retainers = node.__dict__.get("_retainers")
+        if retainers is None:
+            retainers = node._retainers = {}
+        retainers[self._output_nr] = weakref.ref(self)
 
     def _edge(self):
         """(node, output_nr): where a gradient for this tensor goes in the graph."""
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
-        acc = self._grad_accumulator() if self._grad_accumulator is not None else None
-        if acc is None:
-            from .autograd.function import AccumulateGrad
-            acc = AccumulateGrad(self)
-            self._grad_accumulator = weakref.ref(acc)
-        return (acc, 0)
+        from .autograd.function import _grad_accumulator
+        return (_grad_accumulator(self), 0)
 
     def register_hook(self, hook):
         """`hook(grad)` runs when this tensor's gradient is computed; it may return a new one."""
@@ -287,53 +377,83 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         from .autograd.function import _RemovableHandle
         if self.grad_fn is not None:
-            hooks = self.grad_fn.__dict__.setdefault("_tensor_pre_hooks", {}).setdefault(self._output_nr, [])
+            node = self.grad_fn
+            hooks = node.__dict__.get("_tensor_pre_hooks")
+            if hooks is None:
+                hooks = node._tensor_pre_hooks = []
+            entry = (self._output_nr, hook)
         else:
-            if self._hooks is None:
-                self._hooks = []
             hooks = self._hooks
+            if hooks is None:
+                hooks = self._hooks = []
+            entry = hook
+        hooks.append(entry)
+        return _RemovableHandle(hooks, entry)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(tensor)` runs after a gradient was accumulated into this leaf's `.grad`."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.function import _RemovableHandle
+        hooks = self._post_acc_hooks
+        if hooks is None:
+            hooks = self._post_acc_hooks = []
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it to `leaf.grad`."""
         from .autograd.engine import backward
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs=inputs)
+        backward((self,), gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        """The same values and memory, cut off from the graph."""
-        return _view_of(self, self._data)
+        """The same values and memory (and version counter), cut off from the graph."""
+        return _alias_of(self, self._data)
 
     def detach_(self):
-        if self._base is not None and self._base._requires_grad:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._base is not None:
+            raise RuntimeError(_DETACH_VIEW)
         self.grad_fn = None
         self._requires_grad = False
+        if "_output_nr" in self.__dict__:
+            del self.__dict__["_output_nr"]
         return self
 
     @property
     def data(self):
-        t = _wrap(self._data)
-        return t
+        """The values without autograd: same memory, a version counter of its own."""
+        return _wrap(self._data)
 
     @data.setter
     def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
         self._data = value._data
+
+    def is_inference(self):
+        return False
+
+    def _is_view(self):
+        return self._base is not None
 
     # ---- conversion ----------------------------------------------------------
     def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._data.reshape(()).item()
+        data = self._data
+        if data.size != 1:
+            raise RuntimeError(f"a Tensor with {data.size} elements cannot be converted to Scalar")
+        return data.item()
 
     def tolist(self):
         return _cpu_array(self._data).tolist()
 
     def numpy(self, *, force=False):
         if type(self._data) is not np.ndarray:
-            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy "
-                            "the tensor to host memory first.")
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() "
+                                "to copy the tensor to host memory first.")
+            return self._data.get()
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
@@ -351,26 +471,42 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        unbind = getattr(self, "unbind", None)
+        if unbind is None:
+            return (self[i] for i in range(self._data.shape[0]))
+        items = unbind(0)
+        if items and isinstance(items[0]._data, np.generic):  # keep 0-d results arrays
+            for t in items:
+                t._data = np.asarray(t._data)
+        return iter(items)
 
     def __bool__(self):
+        n = self._data.size
+        if n != 1:
+            raise RuntimeError("Boolean value of Tensor with "
+                               f"{'no values' if n == 0 else 'more than one value'} is ambiguous")
+        return bool(self._data.item())
+
+    def _scalar(self):
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.reshape(()).item())
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
 
     def __float__(self):
-        return float(self.item())
+        if self._requires_grad:
+            _warn_scalar_once()
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
+
+    def __complex__(self):
+        return complex(self._scalar())
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    def __complex__(self):
-        return complex(self.item())
+        return int(self._data.item())
 
     def __hash__(self):
         return id(self)
@@ -382,19 +518,20 @@ class Tensor:
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        if not self.is_leaf:
+        if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
                                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
-        new = object.__new__(type(self))
-        Tensor._init_from(new, self._data.copy(), self._requires_grad)
         import copy
-        for k, v in self.__dict__.items():
-            new.__dict__[k] = copy.deepcopy(v, memo)
+        new = _new(type(self))
+        Tensor._init_from(new, self._data.copy(), self._requires_grad)
+        memo[id(self)] = new
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
-        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            if k not in _INTERNAL_KEYS:
+                new.__dict__[k] = copy.deepcopy(v, memo)
         return new
 
     def __repr__(self, *, tensor_contents=None):
@@ -402,8 +539,8 @@ class Tensor:
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec):
-        if self._data.ndim == 0:
-            return self.item().__format__(spec)
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self._data.item().__format__(spec)
         return object.__format__(self, spec)
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
@@ -421,6 +558,25 @@ _LEGACY_NAMES = {
     _dtypes.int8: "CharTensor", _dtypes.uint8: "ByteTensor", _dtypes.bool: "BoolTensor",
 }
 _LEGACY_BY_NAME = {"torch." + v: k for k, v in _LEGACY_NAMES.items()}
+# C++ type names, as PyTorch's messages spell them
+_CPP_NAMES = {
+    _dtypes.float32: "float", _dtypes.float64: "double", _dtypes.float16: "c10::Half", _dtypes.int64: "long int",
+    _dtypes.int32: "int", _dtypes.int16: "short int", _dtypes.int8: "signed char", _dtypes.uint8: "unsigned char",
+    _dtypes.bool: "bool",
+}
+
+
+_scalar_warned = []
+
+
+def _warn_scalar_once():
+    if not _scalar_warned:
+        _scalar_warned.append(True)
+        import warnings
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first. (Triggered internally at "
+                      "/__w/pytorch/pytorch/torch/csrc/autograd/generated/python_variable_methods.cpp:822.)",
+                      UserWarning, stacklevel=3)
 
 
 def _contiguous_strides(shape):

@@ -1,8 +1,17 @@
-"""Switching gradient recording on and off: no_grad, enable_grad, set_grad_enabled."""
+"""Switching gradient recording on and off: no_grad, enable_grad, set_grad_enabled,
+inference_mode.
+
+Each is a context manager, a decorator (`@no_grad` and `@no_grad()` both work, and
+generator functions keep the mode across their yields), and `set_grad_enabled(mode)`
+also switches at once when simply called.  The mode is one global switch
+(`GradMode.enabled`) that every op reads before it records a graph node.
+"""
 import functools
+import inspect
+import warnings
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "set_multithreading_enabled"]
 
 
 class GradMode:
@@ -19,108 +28,155 @@ def is_inference_mode_enabled():
     return GradMode.inference
 
 
-class _GradModeContext:
-    """Base for the grad-mode contexts: usable as `with`, as a decorator, and (for
-    set_grad_enabled) as a plain call."""
+class _DecoratorContextManager:
+    """Base of the grad-mode contexts: `with`, decorator, clone()."""
 
-    def _new_mode(self):
-        raise NotImplementedError
-
-    def __enter__(self):
-        self._prev = (GradMode.enabled, GradMode.inference)
-        self._apply()
-        return None
-
-    def _apply(self):
-        GradMode.enabled = self._new_mode()
-
-    def __exit__(self, *exc):
-        GradMode.enabled, GradMode.inference = self._prev
-        return False
+    def __call__(self, orig_func):
+        if inspect.isclass(orig_func):
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should "
+                          "only decorate functions or methods. To preserve the current behavior of class "
+                          "decoration, you can directly decorate the `__init__` method and nothing else.",
+                          FutureWarning, stacklevel=2)
+            cls = orig_func
+            orig_func = lambda *args, **kwargs: cls(*args, **kwargs)  # noqa: E731
+        return _wrap_function(self.clone, orig_func)
 
     def clone(self):
         return self.__class__()
 
-    def __call__(self, func):
-        if isinstance(func, type):
-            raise TypeError(f"{self.__class__.__name__} can only decorate functions, not classes")
+    def __repr__(self):
+        return f"<torch.autograd.grad_mode.{type(self).__name__} object at {hex(id(self))}>"
 
+
+def _wrap_function(make_ctx, func):
+    if inspect.isgeneratorfunction(func):
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self.clone():
-                return func(*args, **kwargs)
-        return wrapper
+        def generator_wrapper(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with make_ctx():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make_ctx():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with make_ctx():
+                            response = gen.throw(exc)
+                    else:
+                        with make_ctx():
+                            response = gen.send(request)
+            except StopIteration as e:
+                return e.value
+        return generator_wrapper
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with make_ctx():
+            return func(*args, **kwargs)
+    return wrapper
 
 
-class no_grad(_GradModeContext):
-    """Ops inside record no graph: what evaluation and optimizer steps use."""
-
-    def __init__(self, orig_func=None):
-        if orig_func is not None and callable(orig_func):
-            raise TypeError("no_grad() takes no positional arguments; use @no_grad() or @no_grad")
+class _NoParamDecorator(_DecoratorContextManager):
+    """Allows `@no_grad` without parentheses as well as `@no_grad()`."""
 
     def __new__(cls, orig_func=None):
-        # allow both @no_grad and @no_grad()
-        if orig_func is not None and callable(orig_func):
-            return cls()(orig_func)
-        return super().__new__(cls)
-
-    def _new_mode(self):
-        return False
-
-
-class enable_grad(_GradModeContext):
-    def __new__(cls, orig_func=None):
-        if orig_func is not None and callable(orig_func):
-            return cls()(orig_func)
-        return super().__new__(cls)
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
     def __init__(self, orig_func=None):
         pass
 
-    def _new_mode(self):
-        return True
+
+class no_grad(_NoParamDecorator):
+    """Ops inside record no graph: what evaluation and optimizer steps use."""
+
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = False
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        GradMode.enabled = self.prev
 
 
-class set_grad_enabled(_GradModeContext):
+class enable_grad(_NoParamDecorator):
+    """Ops inside record a graph again, even within no_grad."""
+
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = True
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        GradMode.enabled = self.prev
+
+
+class set_grad_enabled(_DecoratorContextManager):
     """`set_grad_enabled(False)` switches at once (plain call) and restores on `with` exit."""
 
     def __init__(self, mode):
         if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}")
-        self._prev = (GradMode.enabled, GradMode.inference)
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
+        self.prev = GradMode.enabled
         self.mode = mode
         GradMode.enabled = mode
 
-    def _new_mode(self):
-        return self.mode
+    def __call__(self, orig_func):
+        GradMode.enabled = self.prev
+        return super().__call__(orig_func)
+
+    def __enter__(self):
+        GradMode.enabled = self.mode
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        GradMode.enabled = self.prev
 
     def clone(self):
-        prev = GradMode.enabled
-        ctx = self.__class__(self.mode)
-        GradMode.enabled = prev
-        return ctx
+        return self.__class__(self.mode)
 
-    def __call__(self, func):
-        GradMode.enabled = self._prev[0]
-        return super().__call__(func)
+    def __repr__(self):
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
 
 
-class inference_mode(_GradModeContext):
-    """Like no_grad; huoba has no separate inference tensors, so this is no_grad plus a flag."""
+class inference_mode(_DecoratorContextManager):
+    """Like no_grad (huoba has no separate inference tensors), plus the
+    `is_inference_mode_enabled()` flag."""
 
     def __new__(cls, mode=True):
-        if callable(mode):
-            return cls()(mode)
-        return super().__new__(cls)
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode=True):
         self.mode = mode
 
-    def _apply(self):
-        if self.mode:
-            GradMode.enabled = False
-            GradMode.inference = True
+    def __enter__(self):
+        self.prev = (GradMode.enabled, GradMode.inference)
+        GradMode.enabled = not self.mode
+        GradMode.inference = bool(self.mode)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        GradMode.enabled, GradMode.inference = self.prev
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class set_multithreading_enabled(_DecoratorContextManager):
+    """Accepted for compatibility: huoba's engine runs on one thread."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
 
     def clone(self):
         return self.__class__(self.mode)
