@@ -19,23 +19,32 @@ Argument conventions
 Convolution: im2col + one BLAS GEMM
 -----------------------------------
 The column matrix has layout (C*kH*kW, N*L) so that the forward is the single
-GEMM ``W(O, C*kH*kW) @ cols`` (a batch of ``groups`` GEMMs when grouped).  For
-stride-1 convolutions the columns are "extended": for each (c, i, j, n) the
-row is one *contiguous* run of the padded input plane of length
-Lp = (OH-1)*Wp + OW (all output rows, plus the Wp-OW wrap-around columns
-between them, which are computed and thrown away).  Copying long contiguous
-runs is several times faster than gathering OW-long pieces, and col2im in the
-backward becomes kH*kW contiguous adds.  Other strides use the exact layout
-(C, kH, kW, N, OH, OW).  1x1 convolutions without padding skip im2col.
+GEMM ``W(O, C*kH*kW) @ cols`` (a batch of ``groups`` GEMMs when grouped) and
+the weight gradient the single GEMM ``grad_y(O, N*L) @ cols.T``.  By default
+the columns are "extended" ("ext" layout): every output row gets
+Wq = ceil(Wp / sw) columns instead of OW (Wp = padded width), the extra
+Wq - OW being wrap-around garbage that is computed and thrown away (and meets
+zero gradients in the backward).  In exchange, im2col copies long runs instead
+of OW-long pieces (for stride 1 each (c, i, j, n) row is one contiguous run of
+the padded plane), which is several times faster for small feature maps, and
+col2im becomes a few long strided adds.  When Wq / OW exceeds
+``_EXT_MAX_WASTE`` the exact layout (C, kH, kW, N, OH, OW) is used instead.
+1x1 convolutions without padding skip im2col (batched GEMMs on x itself).
+Large temporaries live in per-thread scratch buffers (NumPy only; see
+:func:`clear_scratch`).
 
 Cache convention: ``conv2d_forward(..., keep_cols=True)`` returns ``(y,
 cache)`` (otherwise just ``y``); pass ``cache=`` to :func:`conv2d_backward`
-to reuse the column matrix for the weight gradient instead of rebuilding it.
-The cache is only a performance hint: an incompatible or missing cache is
-ignored.  (In the extended layout the wrap-around columns hold real input
-values that meet zero gradients, so a non-finite input can leak a NaN into
-the weight gradient where PyTorch would not put one.)
+to reuse the column matrix for the weight gradient instead of rebuilding it
+from x.  The backward consumes the cache (its buffer is recycled for later
+forwards; a second backward with the same cache rebuilds the columns).  The
+cache is only a performance hint: a missing, consumed or mismatching cache is
+ignored.  (In the extended layout the garbage columns hold real input values
+that meet zero gradients, so an inf/NaN input can leak a NaN into a weight
+gradient entry where PyTorch would not put one.)
 """
+import threading
+
 import numpy as np
 
 from .._backend import array_module
@@ -55,7 +64,7 @@ __all__ = [
     "adaptive_max_pool2d_forward", "adaptive_max_pool2d_backward",
     "adaptive_avg_pool1d_forward", "adaptive_avg_pool1d_backward",
     "adaptive_max_pool1d_forward", "adaptive_max_pool1d_backward",
-    "im2col", "col2im", "ConvCache",
+    "im2col", "col2im", "ConvCache", "clear_scratch",
 ]
 
 
@@ -163,11 +172,11 @@ def _scatter_add(xp, target, index, values):
     if xp is np:
         np.add.at(target, index, values)
         return
-    try:
+    if values.dtype == np.float32:      # CUDA atomicAdd
         import cupyx
         cupyx.scatter_add(target, index, values)
-    except (ImportError, AttributeError):  # pragma: no cover
-        xp.add.at(target, index, values)
+        return
+    target += xp.bincount(index, weights=values, minlength=target.size).astype(target.dtype)
 
 
 def _small_int(n):
@@ -179,6 +188,89 @@ def _small_int(n):
     if n < 2 ** 31 - 1:
         return np.int32
     return np.int64
+
+
+# Reusable scratch memory for big temporaries that never leave a kernel call
+# (NumPy only; CuPy has its own memory pool).  Fresh multi-megabyte arrays
+# come from mmap and pay a page fault per 4 KiB on first touch, which costs
+# ~10% of a large convolution.  One buffer per name and thread.
+_SCRATCH = threading.local()
+_SCRATCH_MIN_BYTES = 1 << 20
+_SCRATCH_MAX_BYTES = 1 << 28
+
+
+def _raw(n):
+    return np.empty(n + 63, np.uint8)
+
+
+def _view_of(raw, n, shape, dtype):
+    off = (-raw.ctypes.data) % 64            # 64-byte aligned start
+    return raw[off:off + n].view(dtype).reshape(shape)
+
+
+def _nbytes(shape, dtype):
+    n = np.dtype(dtype).itemsize
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _scratch(xp, name, shape, dtype, zero=False):
+    """A temporary array that lives in this thread's buffer `name` (reused by the next call)."""
+    n = _nbytes(shape, dtype)
+    if xp is not np or not _SCRATCH_MIN_BYTES <= n <= _SCRATCH_MAX_BYTES:
+        return xp.zeros(shape, dtype) if zero else xp.empty(shape, dtype)
+    bufs = getattr(_SCRATCH, "bufs", None)
+    if bufs is None:
+        bufs = _SCRATCH.bufs = {}
+    buf = bufs.get(name)
+    if buf is None or buf.nbytes < n + 63:
+        bufs[name] = None
+        buf = bufs[name] = _raw(n)
+    out = _view_of(buf, n, shape, dtype)
+    if zero:
+        out.fill(0)
+    return out
+
+
+# Column matrices kept from a forward for its backward are handed back by the
+# backward and recycled by later forwards (up to _POOL_SIZE buffers per thread).
+_POOL_SIZE = 4
+
+
+def _take(xp, shape, dtype):
+    """A fresh array the caller owns, from the recycled pool when possible."""
+    n = _nbytes(shape, dtype)
+    if xp is not np or not _SCRATCH_MIN_BYTES <= n <= _SCRATCH_MAX_BYTES:
+        return xp.empty(shape, dtype), False
+    pool = getattr(_SCRATCH, "pool", None)
+    if pool is None:
+        pool = _SCRATCH.pool = []
+    best = None
+    for k, raw in enumerate(pool):
+        if raw.nbytes >= n + 63 and (best is None or raw.nbytes < pool[best].nbytes):
+            best = k
+    raw = _raw(n) if best is None else pool.pop(best)
+    return _view_of(raw, n, shape, dtype), True
+
+
+def _give(arr):
+    """Return an array made by _take (and no longer referenced) to the pool."""
+    raw = arr.base
+    if type(raw) is not np.ndarray or raw.dtype != np.uint8 or raw.ndim != 1:
+        return
+    pool = getattr(_SCRATCH, "pool", None)
+    if pool is None:
+        pool = _SCRATCH.pool = []
+    pool.append(raw)
+    if len(pool) > _POOL_SIZE:
+        pool.remove(min(pool, key=lambda r: r.nbytes))
+
+
+def clear_scratch():
+    """Free the scratch and recycled buffers this thread keeps for the conv kernels."""
+    _SCRATCH.bufs = {}
+    _SCRATCH.pool = []
 
 
 # --------------------------------------------------------------------------
@@ -209,9 +301,9 @@ def conv_transpose2d_output_size(in_hw, kernel, stride=1, padding=0, output_padd
 class _Geom:
     """Everything about one conv2d configuration."""
     __slots__ = ("N", "C", "H", "W", "O", "Cg", "KH", "KW", "G", "sh", "sw", "dh", "dw",
-                 "pt", "pb", "pl", "pr", "Hp", "Wp", "OH", "OW", "mode", "Lp", "key")
+                 "pt", "pb", "pl", "pr", "Hp", "Wp", "OH", "OW", "mode", "Wq", "Rw", "R", "Lt", "key")
 
-    def __init__(self, x_shape, w_shape, stride, padding, dilation, groups):
+    def __init__(self, x_shape, w_shape, stride, padding, dilation, groups, mode=None):
         N, C, H, W = (int(s) for s in x_shape)
         O, Cg, KH, KW = (int(s) for s in w_shape)
         G = int(groups)
@@ -237,64 +329,134 @@ class _Geom:
         self.sh, self.sw, self.dh, self.dw = sh, sw, dh, dw
         self.pt, self.pb, self.pl, self.pr = pt, pb, pl, pr
         self.Hp, self.Wp, self.OH, self.OW = Hp, Wp, OH, OW
-        if KH == 1 and KW == 1 and pt == pb == pl == pr == 0:
-            mode = "1x1"
-        elif sh == 1 and sw == 1 and (OH == 1 or _ext_worth_it(Wp, OW, O // G)):
-            mode = "ext"
-        else:
-            mode = "exact"
+        # extended layout: output row oh holds Wq >= OW columns, Wq*sw input columns per row
+        Wq = -(-Wp // sw)
+        self.Wq, self.Rw = Wq, Wq * sw
+        self.R = OH * Wq                       # GEMM columns per sample
+        self.Lt = N * OH * self.Rw + (KW - 1) * dw   # row length of the staging buffer
+        if mode is None:
+            if KH == 1 and KW == 1 and pt == pb == pl == pr == 0:
+                mode = "1x1"
+            elif Wq <= OW * _EXT_MAX_WASTE:
+                mode = "ext"
+            else:
+                mode = "exact"
         self.mode = mode
-        self.Lp = (OH - 1) * Wp + OW
-        self.key = (N, C, H, W, O, Cg, KH, KW, G, sh, sw, dh, dw, pt, pb, pl, pr)
+        self.key = (N, C, H, W, O, Cg, KH, KW, G, sh, sw, dh, dw, pt, pb, pl, pr, mode)
 
 
-def _ext_worth_it(Wp, OW, Og):
-    """Extended columns cost Wp/OW times the GEMM work but make im2col and
-    col2im run over long contiguous rows; the gather of short rows costs a
-    roughly constant overhead per row, the GEMM waste grows with Og."""
-    waste = (Wp - OW) / OW
-    if waste <= 0.25:
-        return True
-    return waste * Og <= 24 or OW <= 16 and waste <= 1.0
+# The extended layout computes Wq/OW times the needed GEMM columns; past this
+# ratio the exact im2col is used instead.
+_EXT_MAX_WASTE = 1.6
 
 
 class ConvCache:
-    """What conv2d_forward(keep_cols=True) keeps for conv2d_backward."""
-    __slots__ = ("key", "mode", "cols")
+    """What conv2d_forward(keep_cols=True) keeps for conv2d_backward.
 
-    def __init__(self, key, mode, cols):
-        self.key, self.mode, self.cols = key, mode, cols
+    conv2d_backward consumes it: the column buffer goes back to a pool for
+    later forwards and `cols` becomes None (a second backward through the
+    same cache, e.g. with retain_graph, rebuilds the columns from x).
+    """
+    __slots__ = ("key", "cols", "owned")
+
+    def __init__(self, key, cols, owned=False):
+        self.key, self.cols, self.owned = key, cols, owned
+
+    def release(self):
+        cols, self.cols = self.cols, None
+        if cols is not None and self.owned:
+            _give(cols)
 
 
-def _padded_planes(xp, x, g):
-    """x zero-padded to (N, C, Hp, Wp) with each plane contiguous."""
-    it = x.itemsize
+def _padded(xp, x, g):
+    """x zero-padded to (N, C, Hp, Wp) (x itself when there is no padding)."""
     if g.pt == g.pb == g.pl == g.pr == 0:
-        if x.strides[3] == it and x.strides[2] == g.W * it:
-            return x
-        return xp.ascontiguousarray(x)
+        return x
     xpad = xp.zeros((g.N, g.C, g.Hp, g.Wp), dtype=x.dtype)
     xpad[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] = x
     return xpad
 
 
-def _build_cols(xp, x, g):
-    """The column matrix (C*KH*KW, N*L) in the layout of g.mode."""
+def _build_cols(xp, x, g, dest="fresh"):
+    """The column matrix (C*KH*KW, N*L) in the layout of g.mode ((N, C, L) for 1x1).
+
+    ext: column (n, oh, q), q < Wq, of row (c, i, j) is input pixel
+    (n, c, oh*sh + i*dh, q*sw + j*dw) of the padded input, i.e. the patch
+    entry of output pixel (n, oh, q) for q < OW and a finite garbage value
+    for q >= OW.  Stride 1: one copy, each (c, i, j, n) row a contiguous run
+    of the padded plane.  Other strides: stage A copies, for every kernel row
+    i, the input rows that kernel row meets into T (C, KH, N*OH*Rw + tail),
+    one Rw-long row per output row; stage B reads T at offset j*dw with step
+    sw, one long strided run per (c, i, j).
+    """
     if g.mode == "1x1":
         xs = x
         if g.sh > 1 or g.sw > 1:
             xs = x[:, :, ::g.sh, ::g.sw]
-        return xp.ascontiguousarray(xs).reshape(g.N, g.C, g.OH * g.OW)
-    xpad = _padded_planes(xp, x, g)
+        cols = xp.ascontiguousarray(xs).reshape(g.N, g.C, g.OH * g.OW)
+        return (cols, False) if dest == "pool" else cols
+    C, KH, KW, N, OH, OW = g.C, g.KH, g.KW, g.N, g.OH, g.OW
+    if g.mode == "exact":
+        xpad = _padded(xp, x, g)
+        sN, sC, sH, sW = xpad.strides
+        view = as_strided(xpad, (C, KH, KW, N, OH, OW),
+                          (sC, g.dh * sH, g.dw * sW, sN, g.sh * sH, g.sw * sW))
+        return _materialize(xp, view, dest, C * KH * KW)
+    if g.sh == 1 and g.sw == 1:
+        # one stage: every (c, i, j, n) row is a single run of R = OH*Wp
+        # elements of the padded plane; the last wrap-around columns run
+        # past the plane end by up to (KW-1)*dw, into the next plane or
+        # into the zero tail of the buffer.
+        Hp, Wp = g.Hp, g.Wp
+        plane = Hp * Wp
+        tail = (KW - 1) * g.dw
+        buf = _scratch(xp, "xpad", (N * C * plane + tail,), x.dtype)
+        buf[N * C * plane:] = 0
+        xb = buf[:N * C * plane].reshape(N, C, Hp, Wp)
+        if g.pt == g.pb == g.pl == g.pr == 0:
+            xp.copyto(xb, x)
+        else:
+            xb.fill(0)
+            xb[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] = x
+        it = buf.itemsize
+        view = as_strided(buf, (C, KH, KW, N, g.R),
+                          (plane * it, g.dh * Wp * it, g.dw * it, C * plane * it, it))
+        return _materialize(xp, view, dest, C * KH * KW)
+    xpad = _padded(xp, x, g)
     it = xpad.itemsize
     sN, sC, sH, sW = xpad.strides
-    if g.mode == "ext":
-        view = as_strided(xpad, (g.C, g.KH, g.KW, g.N, g.Lp),
-                          (sC, g.dh * sH, g.dw * it, sN, it))
+    Rw, Wp, Lt = g.Rw, g.Wp, g.Lt
+    body = N * OH * Rw
+    T = _scratch(xp, "T", (C, KH, Lt), xpad.dtype, zero=Rw > Wp)
+    if Rw == Wp:
+        T[:, :, body:] = 0
+    rows = as_strided(xpad, (C, KH, N, OH, Wp), (sC, g.dh * sH, sN, g.sh * sH, sW))
+    xp.copyto(as_strided(T, (C, KH, N, OH, Wp), (KH * Lt * it, Lt * it, OH * Rw * it, Rw * it, it)), rows)
+    view = as_strided(T, (C, KH, KW, N * g.R), (KH * Lt * it, Lt * it, g.dw * it, g.sw * it))
+    return _materialize(xp, view, dest, C * KH * KW)
+
+
+def _materialize(xp, view, dest, rows):
+    """Copy the strided column view into a contiguous (rows, -1) matrix."""
+    if dest == "fresh":
+        return xp.ascontiguousarray(view).reshape(rows, -1)
+    if dest == "scratch":
+        cols = _scratch(xp, "cols", view.shape, view.dtype)
+        owned = False
     else:
-        view = as_strided(xpad, (g.C, g.KH, g.KW, g.N, g.OH, g.OW),
-                          (sC, g.dh * sH, g.dw * sW, sN, g.sh * sH, g.sw * sW))
-    return xp.ascontiguousarray(view).reshape(g.C * g.KH * g.KW, -1)
+        cols, owned = _take(xp, view.shape, view.dtype)
+    xp.copyto(cols, view)
+    cols = cols.reshape(rows, -1)
+    return (cols, owned) if dest == "pool" else cols
+
+
+def _output_view(y2, g):
+    """The (N, O, OH, OW) view of the GEMM output y2 (O, N*L)."""
+    N, O, OH, OW = g.N, g.O, g.OH, g.OW
+    if g.mode == "ext":
+        it = y2.itemsize
+        return as_strided(y2, (N, O, OH, OW), (g.R * it, N * g.R * it, g.Wq * it, it))
+    return y2.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)
 
 
 def _as4d(x, name="input"):
@@ -304,6 +466,31 @@ def _as4d(x, name="input"):
         return x[None], True
     raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) {name} to conv2d, "
                        f"but got input of size: {tuple(x.shape)}")
+
+
+def _conv_apply(xp, w, cols, g, out=None, b=None):
+    """Forward GEMM on ready columns: y (N, O, OH, OW) (+ bias)."""
+    N, O, G, OH, OW = g.N, g.O, g.G, g.OH, g.OW
+    Og = O // G
+    dt = cols.dtype
+    y = xp.empty((N, O, OH, OW), dtype=dt) if out is None else out
+    if g.mode == "1x1":
+        L = OH * OW
+        if G == 1:
+            xp.matmul(w.reshape(O, g.C), cols, out=y.reshape(N, O, L))
+        else:
+            xp.matmul(w.reshape(G, Og, g.Cg), cols.reshape(N, G, g.Cg, L), out=y.reshape(N, G, Og, L))
+    else:
+        K = g.Cg * g.KH * g.KW
+        y2 = _scratch(xp, "y2", (O, cols.shape[-1]), dt)
+        if G == 1:
+            xp.matmul(w.reshape(O, K), cols, out=y2)
+        else:
+            xp.matmul(w.reshape(G, Og, K), cols.reshape(G, K, -1), out=y2.reshape(G, Og, -1))
+        xp.copyto(y, _output_view(y2, g))
+    if b is not None:
+        y += b.astype(dt, copy=False).reshape(1, O, 1, 1)
+    return y
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, keep_cols=False):
@@ -319,60 +506,44 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, keep
     if w.dtype != dt:
         w = w.astype(dt)
     g = _Geom(x.shape, w.shape, stride, padding, dilation, groups)
-    N, O, G, OH, OW = g.N, g.O, g.G, g.OH, g.OW
-    Og = O // G
-    cols = _build_cols(xp, x, g)
-    y = xp.empty((N, O, OH, OW), dtype=dt)
-    if g.mode == "1x1":
-        L = OH * OW
-        if G == 1:
-            y3 = xp.matmul(w.reshape(O, g.C), cols, out=y.reshape(N, O, L))
-        else:
-            y3 = xp.matmul(w.reshape(G, Og, g.Cg), cols.reshape(N, G, g.Cg, L),
-                           out=y.reshape(N, G, Og, L))
-        if b is not None:
-            y += b.astype(dt, copy=False).reshape(1, O, 1, 1)
-        del y3
+    if keep_cols:
+        cols, owned = _build_cols(xp, x, g, "pool")
     else:
-        K = g.Cg * g.KH * g.KW
-        if G == 1:
-            y2 = xp.matmul(w.reshape(O, K), cols)
-        else:
-            y2 = xp.matmul(w.reshape(G, Og, K), cols.reshape(G, K, -1)).reshape(O, -1)
-        if g.mode == "ext":
-            it = y2.itemsize
-            view = as_strided(y2, (N, O, OH, OW), (g.Lp * it, N * g.Lp * it, g.Wp * it, it))
-        else:
-            view = y2.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)
-        if b is not None:
-            xp.add(view, b.astype(dt, copy=False).reshape(1, O, 1, 1), out=y)
-        else:
-            xp.copyto(y, view)
+        cols = _build_cols(xp, x, g, "scratch")
+    y = _conv_apply(xp, w, cols, g, b=b)
     if unbatched:
         y = y[0]
     if keep_cols:
-        return y, ConvCache(g.key, g.mode, cols)
+        return y, ConvCache(g.key, cols, owned)
     return y
 
 
 def _grad_y_cols(xp, gy, g):
-    """grad_y as the (O, N*L) matrix matching the column layout (or (N, O, L) for 1x1)."""
+    """grad_y as the (O, N*L) matrix matching the column layout (or (N, O, L) for 1x1).
+
+    In the ext layout the garbage columns are zero, so they add nothing to the
+    weight gradient and make exact zeros in the input-gradient columns.
+    """
     N, O, OH, OW = g.N, g.O, g.OH, g.OW
     if g.mode == "1x1":
         return xp.ascontiguousarray(gy).reshape(N, O, OH * OW)
     if g.mode == "ext":
-        if OH == 1:
+        if g.Wq == OW:
             return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(O, -1)
-        gye = xp.empty((O, N, g.Lp), dtype=gy.dtype)
+        gye = _scratch(xp, "gye", (O, N * g.R), gy.dtype, zero=True)
         it = gye.itemsize
-        # zero the wrap-around columns, then write the real ones
-        gaps = as_strided(gye[:, :, OW:], (O, N, OH - 1, g.Wp - OW),
-                          (N * g.Lp * it, g.Lp * it, g.Wp * it, it))
-        gaps[...] = 0
-        real = as_strided(gye, (O, N, OH, OW), (N * g.Lp * it, g.Lp * it, g.Wp * it, it))
+        real = as_strided(gye, (O, N, OH, OW), (N * g.R * it, g.R * it, g.Wq * it, it))
         xp.copyto(real, gy.transpose(1, 0, 2, 3))
-        return gye.reshape(O, -1)
+        return gye
     return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(O, -1)
+
+
+def _matmul(xp, a, b, out):
+    """matmul into out; an outer product (inner dim 1, e.g. depthwise conv
+    gradients) is a broadcast multiply, much faster than batched GEMMs."""
+    if a.shape[-1] == 1:
+        return xp.multiply(a, b, out=out)
+    return xp.matmul(a, b, out=out)
 
 
 def _weight_grad(xp, gyc, cols, g):
@@ -384,7 +555,6 @@ def _weight_grad(xp, gyc, cols, g):
             if N == 1:
                 gw = xp.matmul(gyc[0], cols[0].T)
             else:
-                # one GEMM over (N*L): transposes are cheap next to the GEMM for big maps
                 gw = xp.matmul(gyc, cols.transpose(0, 2, 1)).sum(0)
         else:
             gw = xp.matmul(gyc.reshape(N, G, Og, L),
@@ -399,7 +569,7 @@ def _weight_grad(xp, gyc, cols, g):
 
 
 def _input_grad(xp, gyc, w, g):
-    """dL/dx (N, C, H, W) from the grad_y matrix."""
+    """dL/dx (N, C, H, W) from the grad_y matrix (col2im of W^T @ grad_y)."""
     O, G, C, N = g.O, g.G, g.C, g.N
     Og = O // G
     dt = gyc.dtype
@@ -416,30 +586,65 @@ def _input_grad(xp, gyc, w, g):
         gx[:, :, ::g.sh, ::g.sw] = gxs
         return gx
     K = g.Cg * g.KH * g.KW
-    if G == 1:
-        gcols = xp.matmul(w.reshape(O, K).T, gyc)
-    else:
-        gcols = xp.matmul(w.reshape(G, Og, K).transpose(0, 2, 1), gyc.reshape(G, Og, -1))
-    KH, KW, dh, dw = g.KH, g.KW, g.dh, g.dw
-    Hp, Wp = g.Hp, g.Wp
-    gxp = xp.zeros((N, C, Hp, Wp), dtype=dt)
+    KH, KW, dh, dw, sh, sw = g.KH, g.KW, g.dh, g.dw, g.sh, g.sw
+    OH, OW, Hp, Wp = g.OH, g.OW, g.Hp, g.Wp
+    padded = not g.pt == g.pb == g.pl == g.pr == 0
+    shape = (N, C, Hp, Wp)
     if g.mode == "ext":
-        Lp = g.Lp
-        gc = gcols.reshape(C, KH, KW, N, Lp)
-        flat = gxp.reshape(N, C, Hp * Wp).transpose(1, 0, 2)
-        for i in range(KH):
-            for j in range(KW):
-                off = i * dh * Wp + j * dw
-                flat[:, :, off:off + Lp] += gc[:, i, j]
-    else:
-        OH, OW, sh, sw = g.OH, g.OW, g.sh, g.sw
-        gc = gcols.reshape(C, KH, KW, N, OH, OW)
+        # reverse of _build_cols: stage B (over j) into T, stage A (over i) into x.
+        # Stage B runs one GEMM per kernel column j, W[..., j]^T @ grad_y, and
+        # adds it into T shifted by j*dw: the (C*KH*KW, N*L) matrix never exists.
+        Rw, Lt, NR = g.Rw, g.Lt, N * g.R
+        it = np.dtype(dt).itemsize
+        T = _scratch(xp, "T", (C, KH, Lt), dt, zero=sw > 1)
+        tmp = _scratch(xp, "gcols", (C * KH, NR), dt)
+        w5 = w.reshape(G, Og, g.Cg, KH, KW)
+        for j in range(KW):
+            wj = w5[..., j].reshape(G, Og, g.Cg * KH)
+            direct = j == 0 and sw == 1
+            if direct:             # the first GEMM writes straight into T (row stride Lt)
+                T[:, :, NR:] = 0
+                out = as_strided(T, (G, g.Cg * KH, NR), (g.Cg * KH * Lt * it, Lt * it, it))
+            else:
+                out = tmp.reshape(G, g.Cg * KH, NR)
+            if G == 1:
+                _matmul(xp, wj[0].T, gyc, out[0])
+            else:
+                _matmul(xp, wj.transpose(0, 2, 1), gyc.reshape(G, Og, NR), out)
+            if not direct:
+                v = as_strided(T[:, :, j * dw:], (C, KH, NR), (KH * Lt * it, Lt * it, sw * it))
+                xp.add(v, tmp.reshape(C, KH, NR), out=v)
+        TA = as_strided(T, (C, KH, N, OH, Wp), (KH * Lt * it, Lt * it, OH * Rw * it, Rw * it, it))
+        gxp = _scratch(xp, "gxp", shape, dt) if padded else xp.empty(shape, dt)
         gxt = gxp.transpose(1, 0, 2, 3)
+        if sh == 1:
+            xp.copyto(gxt[:, :, :OH], TA[:, 0])
+            gxt[:, :, OH:] = 0
+            i0 = 1
+        else:
+            gxp.fill(0)
+            i0 = 0
+        span_h = sh * (OH - 1) + 1
+        for i in range(i0, KH):
+            dst = gxt[:, :, i * dh:i * dh + span_h:sh]
+            dst += TA[:, i]
+    else:
+        gcols = _scratch(xp, "gcols", (C * KH * KW, gyc.shape[-1]), dt)
+        if G == 1:
+            _matmul(xp, w.reshape(O, K).T, gyc, gcols)
+        else:
+            _matmul(xp, w.reshape(G, Og, K).transpose(0, 2, 1), gyc.reshape(G, Og, -1),
+                    gcols.reshape(G, K, -1))
+        gxp = _scratch(xp, "gxp", shape, dt, zero=True) if padded else xp.zeros(shape, dt)
+        gxt = gxp.transpose(1, 0, 2, 3)
+        gc = gcols.reshape(C, KH, KW, N, OH, OW)
+        span_h = sh * (OH - 1) + 1
+        span_w = sw * (OW - 1) + 1
         for i in range(KH):
             for j in range(KW):
-                gxt[:, :, i * dh:i * dh + sh * (OH - 1) + 1:sh,
-                    j * dw:j * dw + sw * (OW - 1) + 1:sw] += gc[:, i, j]
-    if g.pt == g.pb == g.pl == g.pr == 0:
+                dst = gxt[:, :, i * dh:i * dh + span_h:sh, j * dw:j * dw + span_w:sw]
+                dst += gc[:, i, j]
+    if not padded:
         return gxp
     return xp.ascontiguousarray(gxp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W])
 
@@ -448,38 +653,39 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1,
                     need_x=True, need_w=True, need_b=True, cache=None):
     """Gradients of conv2d: returns (grad_x or None, grad_w or None, grad_b or None).
 
-    `x` may be None when need_w is false or a matching `cache` is given, but
-    then `x_shape` must be deducible: pass x anyway when in doubt.
+    Only the gradients asked for are computed (e.g. need_x=False for the
+    first layer).  `cache` is what conv2d_forward(keep_cols=True) returned;
+    it is consumed (see the module docstring).
     """
     xp = array_module(grad_y)
     gy, unbatched = _as4d(grad_y, "grad_y")
-    if x is not None:
-        x4 = x[None] if unbatched else x
-        x_shape = x4.shape
-    else:
-        raise ValueError("conv2d_backward needs x (for its shape at least)")
+    x4 = x[None] if unbatched else x
     dt = gy.dtype
     if w.dtype != dt:
         w = w.astype(dt)
-    g = _Geom(x_shape, w.shape, stride, padding, dilation, groups)
+    g = _Geom(x4.shape, w.shape, stride, padding, dilation, groups)
     if tuple(gy.shape) != (g.N, g.O, g.OH, g.OW):
         raise RuntimeError(f"grad_y has shape {tuple(gy.shape)}, expected {(g.N, g.O, g.OH, g.OW)}")
     gx = gw = gb = None
-    if need_b:
+    if need_b and not (need_x or need_w):
         gb = gy.sum(axis=(0, 2, 3))
     if need_x or need_w:
         gyc = _grad_y_cols(xp, gy, g)
+        if need_b:   # rows of gyc are contiguous; its wrap-around columns are zeros
+            gb = gyc.sum(axis=(0, 2)) if g.mode == "1x1" else gyc.sum(axis=1)
         if need_w:
-            if cache is not None and cache.key == g.key and cache.mode == g.mode:
+            if cache is not None and cache.key == g.key and cache.cols is not None:
                 cols = cache.cols
             else:
-                cols = _build_cols(xp, x4.astype(dt, copy=False), g)
+                cols = _build_cols(xp, x4.astype(dt, copy=False), g, "scratch")
             gw = _weight_grad(xp, gyc, cols, g)
             del cols
         if need_x:
             gx = _input_grad(xp, gyc, w, g)
             if unbatched:
                 gx = gx[0]
+    if cache is not None:
+        cache.release()
     return gx, gw, gb
 
 
@@ -562,31 +768,9 @@ def conv_transpose2d_backward(grad_y, x, w, stride=1, padding=0, output_padding=
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))
     if need_x or need_w:
-        cols = _build_cols(xp, gy, g)     # columns of the virtual conv's input
+        cols = _build_cols(xp, gy, g, "scratch")     # columns of the virtual conv's input
         if need_x:
-            K = g.Cg * g.KH * g.KW
-            O, G, N = g.O, g.G, g.N
-            Og = O // G
-            # forward conv of grad_y with w
-            if g.mode == "1x1":
-                L = g.OH * g.OW
-                if G == 1:
-                    gx = xp.matmul(w.reshape(O, g.C), cols)
-                else:
-                    gx = xp.matmul(w.reshape(G, Og, g.Cg), cols.reshape(N, G, g.Cg, L))
-                gx = gx.reshape(N, O, g.OH, g.OW)
-            else:
-                if G == 1:
-                    y2 = xp.matmul(w.reshape(O, K), cols)
-                else:
-                    y2 = xp.matmul(w.reshape(G, Og, K), cols.reshape(G, K, -1)).reshape(O, -1)
-                if g.mode == "ext":
-                    it = y2.itemsize
-                    view = as_strided(y2, (N, O, g.OH, g.OW),
-                                      (g.Lp * it, N * g.Lp * it, g.Wp * it, it))
-                else:
-                    view = y2.reshape(O, N, g.OH, g.OW).transpose(1, 0, 2, 3)
-                gx = xp.ascontiguousarray(view)
+            gx = _conv_apply(xp, w, cols, g)   # forward conv of grad_y with w
             if unbatched:
                 gx = gx[0]
         if need_w:
@@ -628,7 +812,7 @@ def im2col(x, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
     KH, KW = _pair(kernel_size, "kernel_size")
     g = _Geom(x.shape, (1, x.shape[1], KH, KW), stride, padding, dilation, 1)
-    xpad = _padded_planes(xp, x, g)
+    xpad = _padded(xp, x, g)
     sN, sC, sH, sW = xpad.strides
     view = as_strided(xpad, (g.N, g.C, KH, KW, g.OH, g.OW),
                       (sN, sC, g.dh * sH, g.dw * sW, g.sh * sH, g.sw * sW))
@@ -696,8 +880,8 @@ def _pool_params(x, kernel, stride, padding, dilation, ceil_mode, name):
     if min(KH, KW) < 1 or min(sh, sw) < 1 or min(dh, dw) < 1:
         raise RuntimeError(f"{name}: kernel_size, stride and dilation must be greater than zero")
     if ph < 0 or pw < 0 or ph > KH // 2 or pw > KW // 2:
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={max(ph, pw)}, "
-                           f"kernel_size={max(KH, KW)}")
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {KW}, kH = {KH}")
     H, W = int(x.shape[-2]), int(x.shape[-1])
     OH = pool_output_size(H, KH, sh, ph, dh, ceil_mode)
     OW = pool_output_size(W, KW, sw, pw, dw, ceil_mode)
@@ -722,6 +906,12 @@ def _first_valid(n_out, stride, pad, dil):
     return np.where(start < 0, (-start + dil - 1) // dil, 0)
 
 
+def _planes_last(P, OW):
+    """Whether pooling should run with the planes as the innermost axis: NumPy
+    pays per inner loop, so short output rows and many planes favour it."""
+    return OW <= 6 and P >= 8
+
+
 def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
     """Max pool over (P, H, W) planes: (y (P, OH, OW), idx int64 (P, OH, OW)).
 
@@ -729,15 +919,52 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
     row, then the max over the rows of each window.  Both stages keep the
     first maximum with strict '>' and so together the first in row-major
     order, PyTorch's tie rule; a NaN always wins and the last NaN stays, as
-    in PyTorch's `(val > maxval) || isnan(val)`.
+    in PyTorch's `(val > maxval) || isnan(val)`.  Index updates are done
+    with arithmetic (where/copyto with a mask are branchy and slow).  With
+    short output rows the work runs on a (H, W, P) transposed copy.
     """
     dt = x3.dtype
     low = _lowest(dt)
     nan_aware = dt.kind == "f" and (xp is not np or bool(np.isnan(x3).any()))
+    P = x3.shape[0]
     bottom = max(0, (OH - 1) * sh + dh * (KH - 1) + 1 - ph - H)
     right = max(0, (OW - 1) * sw + dw * (KW - 1) + 1 - pw - W)
-    xpad = _pad_planes(xp, x3, ph, bottom, pw, right, low)
-    P, Hp, _ = xpad.shape
+    Hp, Wp = H + ph + bottom, W + pw + right
+    last = _planes_last(P, OW)
+    if last:
+        # a[rows, cols, planes]
+        xpad = xp.empty((Hp, Wp, P), dtype=dt)
+        if ph or pw or bottom or right:
+            xpad.fill(low)
+        xp.copyto(xpad[ph:ph + H, pw:pw + W], x3.transpose(1, 2, 0))
+
+        def rows(a, sl):
+            return a[sl]
+
+        def cols(a, sl):
+            return a[:, sl]
+
+        def per_col(v):       # (OW,) -> broadcastable against (.., OW, P)
+            return v[:, None]
+
+        def per_pos(v):       # (OH, OW) -> broadcastable
+            return v[:, :, None]
+        s1_shape, s2_shape = (Hp, OW, P), (OH, OW, P)
+    else:
+        xpad = _pad_planes(xp, x3, ph, bottom, pw, right, low)
+
+        def rows(a, sl):
+            return a[:, sl]
+
+        def cols(a, sl):
+            return a[:, :, sl]
+
+        def per_col(v):
+            return v
+
+        def per_pos(v):
+            return v
+        s1_shape, s2_shape = (P, Hp, OW), (P, OH, OW)
     cdt = _small_int(KW)
     rdt = _small_int(KH)
 
@@ -747,19 +974,15 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
             m |= xp.isnan(v)
         return m
 
-    # stage 1: along W, for every padded row
+    # stage 1: along W, for every padded row.  The tap index only grows, so
+    # "ci = j where v wins" is ci = max(ci, m*j).  Starting from tap 0 even
+    # where it lies in the padding is fine: padding (lowest value) never wins,
+    # and an all-lowest window is fixed up to its first valid tap afterwards.
     span_w = sw * (OW - 1) + 1
-    if pw == 0:
-        cur = xp.array(xpad[:, :, 0:span_w:sw], copy=True)
-        ci = None                      # all zeros so far
-        j0 = 1
-    else:
-        cur = xp.full((P, Hp, OW), low, dtype=dt)
-        ci = xp.empty((P, Hp, OW), dtype=cdt)
-        ci[...] = xp.asarray(_first_valid(OW, sw, pw, dw).astype(cdt))
-        j0 = 0
-    for j in range(j0, KW):
-        v = xpad[:, :, j * dw:j * dw + span_w:sw]
+    cur = xp.array(cols(xpad, slice(0, span_w, sw)), copy=True)
+    ci = None                          # all zeros so far
+    for j in range(1, KW):
+        v = cols(xpad, slice(j * dw, j * dw + span_w, sw))
         m = greater(v, cur)
         xp.maximum(cur, v, out=cur)
         if ci is None:
@@ -767,30 +990,24 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
             if j != 1:
                 ci *= cdt(j)
         else:
-            xp.copyto(ci, cdt(j), where=m)
+            xp.maximum(ci, m * cdt(j), out=ci)
     if ci is None:
-        ci = xp.zeros((P, Hp, OW), dtype=cdt)
+        ci = xp.zeros(s1_shape, dtype=cdt)
+    c0 = _first_valid(OW, sw, pw, dw)
+    nfix = int(np.count_nonzero(c0))          # leading output columns starting in the padding
+    if nfix:
+        head = cols(ci, slice(0, nfix))
+        xp.maximum(head, per_col(xp.asarray(c0[:nfix].astype(cdt))), out=head)
 
-    # stage 2: along H over the window rows
+    # stage 2: along H over the window rows, the same way
     span_h = sh * (OH - 1) + 1
-    if ph == 0:
-        best = xp.array(cur[:, 0:span_h:sh], copy=True)
-        cc = xp.array(ci[:, 0:span_h:sh], copy=True)
-        ri = None
-        i0 = 1
-    else:
-        best = xp.full((P, OH, OW), low, dtype=dt)
-        ri = xp.empty((P, OH, OW), dtype=rdt)
-        ri[...] = xp.asarray(_first_valid(OH, sh, ph, dh).astype(rdt))[:, None]
-        cc = xp.empty((P, OH, OW), dtype=cdt)
-        if pw == 0:
-            cc[...] = 0
-        else:
-            cc[...] = xp.asarray(_first_valid(OW, sw, pw, dw).astype(cdt))
-        i0 = 0
-    for i in range(i0, KH):
-        r = cur[:, i * dh:i * dh + span_h:sh]
-        c = ci[:, i * dh:i * dh + span_h:sh]
+    best = xp.array(rows(cur, slice(0, span_h, sh)), copy=True)
+    cc = xp.array(rows(ci, slice(0, span_h, sh)), copy=True)
+    ri = None
+    for i in range(1, KH):
+        sl = slice(i * dh, i * dh + span_h, sh)
+        r = rows(cur, sl)
+        c = rows(ci, sl)
         m = greater(r, best)
         xp.maximum(best, r, out=best)
         if ri is None:
@@ -798,12 +1015,18 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
             if i != 1:
                 ri *= rdt(i)
         else:
-            xp.copyto(ri, rdt(i), where=m)
-        # cc = where(m, c, cc), as arithmetic (faster than where on strided views)
-        cc += m * (c - cc)
+            xp.maximum(ri, m * rdt(i), out=ri)
+        cc += m * (c - cc)             # cc = where(m, c, cc)
+    r0 = _first_valid(OH, sh, ph, dh)
+    nfix = int(np.count_nonzero(r0))
+    if nfix:
+        if ri is None:
+            ri = xp.zeros(s2_shape, dtype=rdt)
+        head = rows(ri, slice(0, nfix))
+        fix = r0[:nfix].astype(rdt)[:, None]
+        xp.maximum(head, xp.asarray(fix[:, :, None] if last else fix), out=head)
     # flat index into each H*W plane
     base = ((np.arange(OH) * sh - ph) * W)[:, None] + (np.arange(OW) * sw - pw)[None, :]
-    base = xp.asarray(base.astype(np.int64))
     span = KH * dh * W + KW * dw
     ldt = np.int32 if span < 2 ** 31 - 1 else np.int64
     if ri is None:
@@ -817,7 +1040,10 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
             loc += cc
         else:
             loc += cc.astype(ldt) * ldt(dw)
-    idx = xp.add(base, loc, dtype=np.int64)
+    if last:
+        idx = xp.add(xp.asarray(base.astype(np.int64)), loc.transpose(2, 0, 1), dtype=np.int64)
+        return xp.ascontiguousarray(best.transpose(2, 0, 1)), idx
+    idx = xp.add(xp.asarray(base.astype(np.int64)), loc, dtype=np.int64)
     return best, idx
 
 
@@ -1034,7 +1260,9 @@ def adaptive_avg_pool2d_forward(x, output_size):
     x3, lead = _planes(x, 2)
     dt = x3.dtype
     if OH == 1 and OW == 1:
-        y = x3.reshape(x3.shape[0], H * W).sum(axis=1) / dt.type(H * W)
+        # a matrix-vector product sums short rows much faster than .sum(axis=1)
+        y = xp.matmul(x3.reshape(x3.shape[0], H * W), xp.ones(H * W, dtype=dt))
+        y /= dt.type(H * W)
         return y.reshape(lead + (1, 1))
     if OH and OW and H % OH == 0 and W % OW == 0:
         return avg_pool2d_forward(x, (H // OH, W // OW))
@@ -1095,7 +1323,7 @@ def _adaptive_max_planes(xp, x3, H, W, OH, OW):
         v = xp.take(x3, cols_t, axis=2)
         m = greater(v, cur)
         xp.maximum(cur, v, out=cur)
-        xp.copyto(ci, xp.broadcast_to(cols_t, ci.shape), where=m)
+        xp.maximum(ci, m * cols_t, out=ci)       # cols_t only grows with t
     # stage 2 along H
     rows0 = xp.asarray(sh_.astype(it))
     best = xp.take(cur, rows0, axis=1)
@@ -1108,8 +1336,8 @@ def _adaptive_max_planes(xp, x3, H, W, OH, OW):
         c = xp.take(ci, rows_t, axis=1)
         m = greater(r, best)
         xp.maximum(best, r, out=best)
-        xp.copyto(ri, xp.broadcast_to(rows_t[:, None], ri.shape), where=m)
-        xp.copyto(cc, c, where=m)
+        xp.maximum(ri, m * rows_t[:, None], out=ri)
+        cc += m * (c - cc)
     ri *= W
     ri += cc
     return best, ri
