@@ -4,6 +4,7 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, 
 from .function import UserFunction as Function, Node, AccumulateGrad, once_differentiable, FunctionCtx
 from .function import UserFunction as _UserFunction
 from .engine import backward, grad
+from .graph import draw, to_dot
 from . import function, grad_mode, engine
 
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
@@ -13,8 +14,9 @@ __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_e
 
 def __getattr__(name):
     if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
-        return getattr(_gc, name)
+        # imported on first use; importlib, because `from . import` would call back into this hook
+        import importlib
+        return getattr(importlib.import_module(__name__ + ".gradcheck"), name)
     raise AttributeError(f"module 'huoba.autograd' has no attribute '{name}'")
 
 

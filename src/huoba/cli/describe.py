@@ -78,7 +78,7 @@ def run_summary(args):
 
 def run_graph(args):
     import huoba
-    from ..autograd.draw import draw
+    from ..autograd.graph import draw
     ext = os.path.splitext(args.out)[1].lower()
     if ext not in (".dot", ".gv", ".svg", ".png", ".pdf"):
         raise CLIError(f"--out must end in .dot, .gv, .svg, .png or .pdf, got '{args.out}'")

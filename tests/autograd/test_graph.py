@@ -7,9 +7,9 @@ import warnings
 import pytest
 
 import huoba
-import huoba.autograd.draw  # noqa: F401  (makes huoba.autograd.draw reachable)
+
 import huoba.nn as hnn
-from huoba.autograd.draw import draw, to_dot
+from huoba.autograd import draw, to_dot
 
 torch = pytest.importorskip("torch")
 

@@ -137,14 +137,3 @@ def draw(tensor, path, params=None, name="output"):
                 raise RuntimeError(f"Graphviz's dot failed on {dot_path}: {proc.stderr.strip()}")
             written.append(path)
     return written
-
-
-class _CallableModule(types.ModuleType):
-    """`huoba.autograd.draw` is this module until the package re-exports the function; calling
-    the module calls `draw`, so `huoba.autograd.draw(tensor, path)` works either way."""
-
-    def __call__(self, tensor, path, params=None, name="output"):
-        return draw(tensor, path, params=params, name=name)
-
-
-sys.modules[__name__].__class__ = _CallableModule
