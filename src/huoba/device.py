@@ -16,9 +16,15 @@ class device:
                 raise TypeError("device(): a device object takes no index")
             return type
         if isinstance(type, int) and not isinstance(type, bool):
+            # a bare index names a device of the current accelerator
+            from ._backend import cupy
+            if cupy() is None:
+                raise RuntimeError("Cannot access accelerator device when none is available.")
             type, index = "cuda", type
         if not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got ({type.__class__.__name__})")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
         kind, sep, rest = type.partition(":")
         if sep:
             if index is not None:
@@ -41,9 +47,10 @@ class device:
         raise AttributeError("device objects are immutable")
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
+        # like PyTorch, a device never equals a string
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
         return hash((self.type, self.index))

@@ -84,8 +84,23 @@ def get_default_dtype():
 def set_default_dtype(d):
     global _default_float
     if not isinstance(d, dtype) or not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _default_float = d
+
+
+# The names PyTorch's kernels use for scalar types in their error messages
+_LABELS = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+           "float16": "Half", "float32": "Float", "float64": "Double"}
+LABEL = {np.dtype(k): v for k, v in _LABELS.items()}
+# ... and the C++ type names other messages use
+_CPP = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+        "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double"}
+CPP_NAME = {np.dtype(k): v for k, v in _CPP.items()}
+
+
+def label(d):
+    """'Float', 'Long', ...: the scalar-type name PyTorch prints for a dtype or NumPy dtype."""
+    return LABEL[d.np if isinstance(d, dtype) else np.dtype(d)]
 
 
 def _promote_numpy(a, b):
@@ -168,7 +183,7 @@ class finfo:
         self.max = builtin_float(info.max)
         self.min = builtin_float(info.min)
         self.tiny = self.smallest_normal = builtin_float(info.tiny)
-        self.resolution = builtin_float(info.resolution)
+        self.resolution = 10.0 ** -builtin_int(info.precision)
         self.dtype = type.name
 
     def __repr__(self):
@@ -190,7 +205,7 @@ class iinfo:
         self.dtype = type.name
 
     def __repr__(self):
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 import builtins as _builtins  # noqa: E402  (the names float/int/bool are dtypes here)

@@ -4,6 +4,8 @@ copies that rearrange values (cat, stack, split, repeat, flip, roll, ...).
 A view op returns a Tensor made with `_view_of`, so it shares both memory and
 the version counter with its base, exactly where PyTorch's views do.
 """
+import math
+
 import numpy as np
 
 from .. import dtypes
@@ -11,7 +13,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor, _wrap, _view_of, Size
 from .._backend import to_device, array_module
-from ._util import wrap_dim, wrap_dims, as_shape, check_same_device
+from ._util import wrap_dim, wrap_dims, check_same_device, track_view, strided_view
 
 
 def _view_result(base, out_array, node_cls, *args):
@@ -19,6 +21,7 @@ def _view_result(base, out_array, node_cls, *args):
     result = node_cls.apply(base, *args)
     result._version_counter = base._version_counter
     result._base = base if base._base is None else base._base
+    track_view(result)
     return result
 
 
@@ -127,7 +130,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s == e:
         return input
     shape = input._data.shape
-    new = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    new = shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:]
     return reshape(input, new)
 
 
@@ -137,7 +140,7 @@ def unflatten(input, dim, sizes):
     sizes = tuple(sizes)
     if -1 in sizes:
         sizes = _infer_size(sizes, shape[dim])
-    elif int(np.prod(sizes)) != shape[dim]:
+    elif math.prod(sizes) != shape[dim]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({shape[dim]}) in the input tensor")
     return view(input, shape[:dim] + sizes + shape[dim + 1:])
@@ -235,9 +238,9 @@ class Squeeze(Function):
     _name = "SqueezeBackward0"
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, dims):
         ctx.in_shape = x.shape
-        return x.reshape(shape)
+        return array_module(x).squeeze(x, axis=dims) if dims else x[...]
 
     @staticmethod
     def backward(ctx, g):
@@ -252,29 +255,55 @@ class SqueezeDims(Squeeze):
     _name = "SqueezeBackward2"
 
 
-class Unsqueeze(Squeeze):
+class Unsqueeze(Function):
     _name = "UnsqueezeBackward0"
 
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return _unsqueeze_array(x, dim)
 
-def _reshape_view(node, input, shape):
-    if GradMode.enabled and input._requires_grad:
-        return _view_result(input, None, node, shape)
-    return _view_of(input, input._data.reshape(shape))
+    @staticmethod
+    def backward(ctx, g):
+        return g.squeeze(ctx.dim), None
 
 
 def squeeze(input, dim=None):
-    shape = input._data.shape
+    data = input._data
+    shape = data.shape
     if dim is None:
-        return _reshape_view(Squeeze, input, tuple(s for s in shape if s != 1))
-    dims = wrap_dims(dim, len(shape)) if shape else ()
-    node = SqueezeDim if isinstance(dim, int) else SqueezeDims
-    return _reshape_view(node, input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+        node = Squeeze
+        dims = tuple(i for i, s in enumerate(shape) if s == 1)
+    else:
+        node = SqueezeDim if isinstance(dim, int) else SqueezeDims
+        dims = wrap_dims(dim, len(shape)) if shape else ((wrap_dim(dim, 0),) if isinstance(dim, int) else
+                                                         tuple(wrap_dim(d, 0) for d in dim))
+        dims = tuple(d for d in dims if shape and shape[d] == 1)
+    if GradMode.enabled and input._requires_grad:
+        return _view_result(input, None, node, dims)
+    return _view_of(input, array_module(data).squeeze(data, axis=dims) if dims else data[...])
 
 
 def unsqueeze(input, dim):
-    shape = input._data.shape
-    dim = wrap_dim(dim, len(shape) + 1)
-    return _reshape_view(Unsqueeze, input, shape[:dim] + (1,) + shape[dim:])
+    data = input._data
+    dim = wrap_dim(dim, data.ndim + 1)
+    if GradMode.enabled and input._requires_grad:
+        return _view_result(input, None, Unsqueeze, dim)
+    if data.flags.c_contiguous:
+        shape = data.shape
+        return _view_of(input, data.reshape(shape[:dim] + (1,) + shape[dim:]))
+    return _view_of(input, _unsqueeze_array(data, dim))
+
+
+def _unsqueeze_array(x, dim):
+    """x with a new size-1 dim at `dim`, strided as PyTorch's unsqueeze (size * stride of the
+    dim after it, 1 at the end)."""
+    strides = x.strides
+    new = x.shape[dim] * strides[dim] if dim < x.ndim else x.itemsize
+    shape = x.shape[:dim] + (1,) + x.shape[dim:]
+    if x.flags.c_contiguous:
+        return x.reshape(shape)  # NumPy's strides are PyTorch's here
+    return strided_view(x, shape, strides[:dim] + (new,) + strides[dim:])
 
 
 class Expand(Function):
@@ -282,18 +311,19 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return array_module(x).broadcast_to(x, shape)
+        return _expand_array(x, shape)
 
     @staticmethod
     def backward(ctx, g):
         return g, None  # the engine sums g back down to the input's shape
 
 
-def expand(input, *sizes):
-    sizes = _shape_args(sizes)
-    shape = input._data.shape
+def expand_shape(shape, sizes, like):
+    """The shape `expand(sizes)` gives a tensor of `shape`, with PyTorch's errors (which name
+    the type of `like`, a Tensor or a type string)."""
+    type_name = like.type() if isinstance(like, Tensor) else like
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+        raise RuntimeError(f"expand({type_name}{{[{', '.join(map(str, shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
                            f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({len(shape)})")
     lead = len(sizes) - len(shape)
@@ -302,7 +332,7 @@ def expand(input, *sizes):
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
-                                   "non-existing dimension 0")
+                                   f"non-existing dimension {i}")
             target.append(s)
         else:
             cur = shape[i - lead]
@@ -314,10 +344,28 @@ def expand(input, *sizes):
                 raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
                                    f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, sizes))}].  "
                                    f"Tensor sizes: [{', '.join(map(str, shape))}]")
-    target = tuple(target)
+    return tuple(target)
+
+
+def expand(input, *sizes):
+    sizes = _shape_args(sizes)
+    shape = input._data.shape
+    target = shape if sizes == shape else expand_shape(shape, sizes, input)
     if GradMode.enabled and input._requires_grad:
         return _view_result(input, None, Expand, target)
-    return _view_of(input, array_module(input._data).broadcast_to(input._data, target))
+    return _view_of(input, _expand_array(input._data, target))
+
+
+def _expand_array(x, shape):
+    """x broadcast to `shape` as a view with zero strides; unlike NumPy's broadcast_to it stays
+    writable, as PyTorch's expanded tensors are (fill_ works; ops that would write one element
+    twice refuse, see ops/inplace.py)."""
+    if x.shape == shape:
+        return x[...]
+    lead = len(shape) - x.ndim
+    strides = (0,) * lead + tuple(0 if n == 1 and s != 1 else st
+                                  for n, s, st in zip(x.shape, shape[lead:], x.strides))
+    return strided_view(x, shape, strides)
 
 
 def expand_as(input, other):
@@ -341,24 +389,43 @@ class Clone(Function):
     _name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, order="K"):
+        # "K" keeps a dense tensor's layout (PyTorch's preserve_format), "C" makes it contiguous
+        return x.copy(order=order)
 
     @staticmethod
     def backward(ctx, g):
-        return g
+        return g, None
+
+
+def _dense(a):
+    """Is array `a` non-overlapping and dense (a permutation of a contiguous layout)?"""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    item = a.itemsize
+    dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1)
+    expected = item
+    for st, n in dims:
+        if st != expected:
+            return False
+        expected *= n
+    return True
 
 
 def clone(input, *, memory_format=None):
+    data = input._data
+    order = "K" if memory_format is None and (data.flags.c_contiguous or _dense(data)) else "C"
     if GradMode.enabled and input._requires_grad:
-        return Clone.apply(input)
-    return _wrap(input._data.copy())
+        return Clone.apply(input, order)
+    return _wrap(data.copy(order))
 
 
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
-    return clone(input)
+    if GradMode.enabled and input._requires_grad:
+        return Clone.apply(input, "C")
+    return _wrap(input._data.copy(order="C"))
 
 
 class ToCopy(Function):
@@ -493,7 +560,7 @@ def _promote_all(tensors):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -622,6 +689,9 @@ class SplitWithSizes(Function):
         return cat(grads, ctx.dim), None, None
 
 
+SplitWithSizes._multi_view = True
+
+
 class Split(SplitWithSizes):
     _name = "SplitBackward0"
 
@@ -638,8 +708,8 @@ def _split_views(input, sizes, dim, node):
         for o in outs:
             o._version_counter = input._version_counter
             o._base = input if input._base is None else input._base
+            track_view(o)
         return outs
-    outs = SplitWithSizes.forward(None.__class__, input._data, sizes, dim) if False else None
     result = []
     start = 0
     index = [slice(None)] * input._data.ndim
@@ -679,27 +749,41 @@ def chunk(input, chunks, dim=0):
 
 
 def tensor_split(input, indices_or_sections, dim=0):
+    """Views made by slicing (PyTorch's tensor_split is a sequence of `narrow`s)."""
     dim = wrap_dim(dim, input._data.ndim)
     length = input._data.shape[dim]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
         base, extra = divmod(length, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
+        starts = [sum(sizes[:i]) for i in range(n)]
     else:
-        idx = [0] + [min(max(int(i), 0), length) for i in indices_or_sections] + [length]
-        sizes = [max(b - a, 0) for a, b in zip(idx[:-1], idx[1:])]
-    return _split_views(input, sizes, dim, SplitWithSizes)
+        bounds = [0] + [min(max(int(i), 0), length) for i in indices_or_sections] + [length]
+        starts, sizes = [], []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            starts.append(min(a, length))
+            sizes.append(max(b - a, 0))
+    return tuple(_slice_view(input, dim, st, sz) for st, sz in zip(starts, sizes))
+
+
+def _slice_view(input, dim, start, length):
+    if GradMode.enabled and input._requires_grad:
+        return _view_result(input, None, Narrow, dim, start, length)
+    return _view_of(input, input._data[(slice(None),) * dim + (slice(start, start + length),)])
 
 
 class Unbind(Function):
     _name = "UnbindBackward0"
+    _multi_view = True
 
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim, ctx.shape = dim, x.shape
-        xp = array_module(x)
-        return tuple(xp.take(x, i, axis=dim) if False else x[(slice(None),) * dim + (i,)]
-                     for i in range(x.shape[dim]))
+        return tuple(x[(slice(None),) * dim + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -718,9 +802,10 @@ def unbind(input, dim=0):
         for o in outs:
             o._version_counter = input._version_counter
             o._base = input if input._base is None else input._base
+            track_view(o)
         return outs
     data = input._data
-    return tuple(_view_of(input, data[(slice(None),) * dim + (i,)]) for i in range(data.shape[dim]))
+    return tuple(_view_of(input, data[(slice(None),) * dim + (i, Ellipsis)]) for i in range(data.shape[dim]))
 
 
 class Narrow(Function):
@@ -825,15 +910,27 @@ def tile(input, dims):
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    if repeats is None:
-        reps = input
-        return _wrap(np.repeat(np.arange(reps._data.shape[0]), reps._data))
+    if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated by their counts
+        counts = input._data
+        xp = array_module(counts)
+        return _wrap(xp.repeat(xp.arange(counts.shape[0], dtype=np.int64), counts))
     if dim is None:
-        input = input.reshape(-1)
+        input = flatten(input)
         dim = 0
     dim = wrap_dim(dim, input._data.ndim)
-    r = repeats._data if isinstance(repeats, Tensor) else repeats
-    index = np.repeat(np.arange(input._data.shape[dim]), r)
+    if isinstance(repeats, Tensor) and repeats._data.ndim == 0:
+        repeats = repeats.item()
+    if isinstance(repeats, int):
+        # PyTorch: unsqueeze, expand, copy, then merge the two dims
+        shape = input._data.shape
+        expanded = unsqueeze(input, dim + 1).expand(*shape[:dim + 1], repeats, *shape[dim + 1:])
+        return flatten(contiguous(expanded), dim, dim + 1)
+    r = repeats._data
+    xp = array_module(r)
+    if r.shape[0] != input._data.shape[dim]:
+        raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{r.shape[0]} and input.size({dim}) = {input._data.shape[dim]}")
+    index = xp.repeat(xp.arange(input._data.shape[dim], dtype=np.int64), r)
     from .indexing import index_select
     return index_select(input, dim, _wrap(index))
 
@@ -875,14 +972,18 @@ class Roll(Function):
     @staticmethod
     def backward(ctx, g):
         if ctx.dims is None:
-            return g.roll(tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts), None, None
+            return g.roll(-ctx.shifts), None, None
         return g.roll(tuple(-s for s in ctx.shifts), ctx.dims), None, None
 
 
 def roll(input, shifts, dims=None):
     if dims is None:
-        flat = Roll.apply(input.reshape(-1), shifts, None)
-        return flat.reshape(input.shape)
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+            shifts = shifts[0]
+        return Roll.apply(input, shifts, None)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
@@ -925,30 +1026,132 @@ def triu(input, diagonal=0):
     return Triu.apply(input, diagonal)
 
 
-def diag(input, diagonal=0):
-    if input._data.ndim == 1:
-        n = input._data.shape[0] + abs(diagonal)
-        from .creation import zeros
-        out = zeros(n, n, dtype=input.dtype)
-        idx = np.arange(input._data.shape[0])
-        rows = idx + max(-diagonal, 0)
-        cols = idx + max(diagonal, 0)
-        return out.index_put((_wrap(rows), _wrap(cols)), input)
-    return diagonal_(input, diagonal)
+def _diagonal_array(x, offset, dim1, dim2):
+    """A writable view of the diagonal (NumPy's own is read-only), laid out as PyTorch's."""
+    n1, n2 = x.shape[dim1], x.shape[dim2]
+    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    keep = [d for d in range(x.ndim) if d not in (dim1, dim2)]
+    shape = tuple(x.shape[d] for d in keep) + (length,)
+    strides = tuple(x.strides[d] for d in keep) + (x.strides[dim1] + x.strides[dim2],)
+    origin = x
+    if length and offset:
+        idx = [slice(None)] * x.ndim
+        if offset > 0:
+            idx[dim2] = slice(offset, None)
+        else:
+            idx[dim1] = slice(-offset, None)
+        origin = x[tuple(idx)]
+    return strided_view(origin, shape, strides)
 
 
-def diagonal_(input, offset=0, dim1=0, dim2=1):
-    n1, n2 = input._data.shape[dim1], input._data.shape[dim2]
-    rows = np.arange(max(0, -offset), min(n1, n2 - offset))
-    cols = rows + offset
-    return input[_wrap(rows), _wrap(cols)] if (dim1, dim2) == (0, 1) and input._data.ndim == 2 else _wrap(
-        np.diagonal(input._data, offset, dim1, dim2).copy())
+class Diagonal(Function):
+    _name = "DiagonalBackward0"
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.args, ctx.in_shape = (offset, dim1, dim2), x.shape
+        return _diagonal_array(x, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return DiagonalScatter.apply(g, ctx.in_shape, *ctx.args), None, None, None
+
+
+class DiagonalScatter(Function):
+    """zeros(shape) with `g` on the diagonal (the backward of diagonal, itself differentiable)."""
+    _name = "DiagonalBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        out = array_module(g).zeros(shape, dtype=g.dtype)
+        _diagonal_array(out, offset, dim1, dim2)[...] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Diagonal.apply(gg, *ctx.args), None, None, None, None
+
+
+class _DiagonalCopy(Diagonal):
+    _name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.args, ctx.in_shape = (offset, dim1, dim2), x.shape
+        return _diagonal_array(x, offset, dim1, dim2).copy()
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if GradMode.enabled and input._requires_grad:
+        return _view_result(input, None, Diagonal, offset, d1, d2)
+    return _view_of(input, _diagonal_array(input._data, offset, d1, d2))
+
+
+diagonal_ = diagonal
+
+
+class DiagEmbed(Function):
+    _name = "DiagEmbedBackward0"
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        n = x.shape[-1] + builtins_abs(offset)
+        nd = x.ndim + 1
+        shape = list(x.shape[:-1])
+        # the two new dims go to dim1 and dim2 (in the output's numbering)
+        out_shape = []
+        rest = iter(shape)
+        for d in range(nd):
+            out_shape.append(n if d in (dim1, dim2) else next(rest))
+        out = array_module(x).zeros(out_shape, dtype=x.dtype)
+        _diagonal_array(out, offset, dim1, dim2)[...] = x
+        ctx.args = (offset, dim1, dim2)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return Diagonal.apply(g, *ctx.args), None, None, None
+
+
+def builtins_abs(v):
+    return v if v >= 0 else -v
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    n = input._data.shape[-1]
-    eye = np.eye(n, dtype=input._data.dtype)
-    return input.unsqueeze(-1) * _wrap(eye)
+    nd = input._data.ndim + 1
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return DiagEmbed.apply(input, offset, d1, d2)
+
+
+def diag(input, diagonal=0):
+    nd = input._data.ndim
+    if nd == 1:
+        return DiagEmbed.apply(input, diagonal, 0, 1)
+    if nd != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{nd}D")
+    return _DiagonalCopy.apply(input, diagonal, 0, 1)
+
+
+def select(input, dim, index):
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, nd)
+    if isinstance(index, Tensor):
+        index = index.item()
+    size = input._data.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"[{', '.join(map(str, input._data.shape))}] at dimension {dim}")
+    from .indexing import getitem
+    return getitem(input, (slice(None),) * dim + (index,))
 
 
 methods = dict(
@@ -962,6 +1165,6 @@ methods = dict(
     char=_typecast("char", dtypes.int8), byte=_typecast("byte", dtypes.uint8), bool=_typecast("bool", dtypes.bool),
     split=split, chunk=chunk, tensor_split=tensor_split, unbind=unbind, narrow=narrow, repeat=repeat, tile=tile,
     repeat_interleave=repeat_interleave, flip=flip, fliplr=fliplr, flipud=flipud, roll=roll, tril=tril,
-    triu=triu, diag=diag, diagonal=diagonal_, diag_embed=diag_embed,
+    triu=triu, diag=diag, diagonal=diagonal, diag_embed=diag_embed, select=select,
 )
 properties = dict(T=_T, mT=_mT, H=_T, mH=_mT)
