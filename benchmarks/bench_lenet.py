@@ -1,13 +1,20 @@
 """The seed lab's LeNet on real MNIST: huoba vs PyTorch, side by side.
 
-    python benchmarks/bench_lenet.py [--epochs 3]
+    python benchmarks/bench_lenet.py [--epochs 3] [--threads 1]
 
 Trains on the first 8,000 images of the MNIST test set (../shared/data/mnist),
 batch 100, SGD lr 0.1, tensors already in memory; both frameworks start from the
 same weights.  Prints the median epoch-time ratio, conv2d forward+backward
 ratios, and both test accuracies on the last 2,000 images.
+
+--threads N gives both libraries N threads (torch.set_num_threads, and
+huoba.set_num_threads, which sets the BLAS NumPy runs on); the default 1 keeps
+the comparison meaningful on a shared machine, where multi-threaded BLAS / OpenMP
+pools can be many times slower than one thread.  --threads 0 leaves both at their
+defaults.
 """
 import argparse
+import gzip
 import pathlib
 import statistics
 import sys
@@ -42,10 +49,18 @@ def define(nn, F):
     return Network()
 
 
+def _read_idx(path):
+    """An IDX file of unsigned bytes (MNIST's format) as a NumPy array."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
 def load():
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "src"))
-    from huoba.cli._data import _read_idx, _normalise
-    x = _normalise(_read_idx(str(DATA / "t10k-images-idx3-ubyte.gz")))
+    """The MNIST test set as normalised float32 (N, 1, 28, 28) images (the lab's mean/std), int64 labels."""
+    x = (_read_idx(str(DATA / "t10k-images-idx3-ubyte.gz")).astype(np.float32) / 255.0)[:, None]
+    x = np.ascontiguousarray((x - np.float32(0.1307)) / np.float32(0.3081), dtype=np.float32)
     y = _read_idx(str(DATA / "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
     return x[:8000], y[:8000], x[8000:], y[8000:]
 
@@ -67,7 +82,12 @@ def accuracy(lib, net, x, y):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="threads for both libraries (0: their defaults)")
     args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+        huoba.set_num_threads(args.threads)
+    print(f"threads: torch {torch.get_num_threads()}, huoba (BLAS) {huoba.get_num_threads()}")
     if not DATA.exists():
         sys.exit(f"MNIST not found at {DATA}")
     xtr, ytr, xte, yte = load()

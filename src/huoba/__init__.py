@@ -78,13 +78,7 @@ def are_deterministic_algorithms_enabled():
     return True
 
 
-def set_num_threads(n):
-    pass
-
-
-def get_num_threads():
-    import os
-    return os.cpu_count() or 1
+from ._threads import set_num_threads, get_num_threads  # noqa: E402  (BLAS threads)
 
 
 def compile(model=None, **kwargs):
@@ -105,3 +99,5 @@ version = type("version", (), {"cuda": None, "__version__": __version__, "debug"
 
 from . import nn  # noqa: E402
 from .ops.nn_ops import softmax, log_softmax  # noqa: E402
+from .ops import conv as _conv, pooling as _pooling  # noqa: E402
+globals().update(_conv.torch_functions, **_pooling.torch_functions)  # torch.conv2d, torch.max_pool2d, ...

@@ -359,7 +359,7 @@ def test_channel_shuffle():
                    [rng.standard_normal((2, 6, 2, 2))])
 
 
-def test_lazy_conv_names_exist():
+def test_conv_names_exist():
     for name in ("conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
                  "adaptive_avg_pool2d", "adaptive_max_pool2d", "unfold", "fold", "interpolate"):
         assert callable(getattr(HF, name))

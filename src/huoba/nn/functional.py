@@ -1,7 +1,7 @@
 """huoba.nn.functional: the functions behind the layers (`import huoba.nn.functional as F`).
 
 Convolution, pooling, unfold/fold and interpolate live in `huoba.ops.conv` /
-`huoba.ops.pooling`; the names here forward to them when called.
+`huoba.ops.pooling` and are re-exported here.
 """
 import math
 import numbers
@@ -31,97 +31,22 @@ __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "soft_margin_loss", "margin_ranking_loss",
     "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
     "gaussian_nll_loss", "multilabel_soft_margin_loss",
-    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-    "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "unfold", "fold", "interpolate", "upsample",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+    "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "unfold", "fold", "interpolate", "upsample",
     "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "scaled_dot_product_attention",
 ]
 
 
 # ---- convolution and pooling: implemented in huoba.ops.conv / huoba.ops.pooling ---------------------
-_LAZY_CACHE = {}
-
-
-def _lazy_impl(name):
-    fn = _LAZY_CACHE.get(name)
-    if fn is not None:
-        return fn
-    import importlib
-    for mod_name in ("huoba.ops.conv", "huoba.ops.pooling"):
-        try:
-            mod = importlib.import_module(mod_name)
-        except ImportError:
-            continue
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            _LAZY_CACHE[name] = fn
-            return fn
-    raise NotImplementedError(f"huoba.nn.functional.{name} is not available yet (huoba.ops.conv / "
-                              "huoba.ops.pooling do not provide it)")
-
-
-def _lazy(name, doc):
-    def fn(*args, **kwargs):
-        return _lazy_impl(name)(*args, **kwargs)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
-
-
-conv1d = _lazy("conv1d", "1-D convolution over (N, C, L) input.")
-conv2d = _lazy("conv2d", "2-D convolution over (N, C, H, W) input.")
-conv3d = _lazy("conv3d", "3-D convolution over (N, C, D, H, W) input.")
-conv_transpose1d = _lazy("conv_transpose1d", "1-D transposed convolution.")
-conv_transpose2d = _lazy("conv_transpose2d", "2-D transposed convolution.")
-avg_pool1d = _lazy("avg_pool1d", "1-D average pooling.")
-avg_pool2d = _lazy("avg_pool2d", "2-D average pooling.")
-adaptive_avg_pool1d = _lazy("adaptive_avg_pool1d", "1-D adaptive average pooling.")
-adaptive_avg_pool2d = _lazy("adaptive_avg_pool2d", "2-D adaptive average pooling.")
-lp_pool1d = _lazy("lp_pool1d", "1-D power-average pooling.")
-lp_pool2d = _lazy("lp_pool2d", "2-D power-average pooling.")
-unfold = _lazy("unfold", "Extract sliding local blocks (im2col).")
-fold = _lazy("fold", "Combine sliding local blocks (col2im).")
-interpolate = _lazy("interpolate", "Resize by interpolation.")
-pixel_shuffle = _lazy("pixel_shuffle", "Rearrange (C*r*r, H, W) to (C, H*r, W*r).")
-pixel_unshuffle = _lazy("pixel_unshuffle", "Inverse of pixel_shuffle.")
-
-
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _lazy_impl("max_pool1d")(input, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
-                                    return_indices=return_indices)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _lazy_impl("max_pool2d")(input, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
-                                    return_indices=return_indices)
-
-
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def adaptive_max_pool1d(input, output_size, return_indices=False):
-    return _lazy_impl("adaptive_max_pool1d")(input, output_size, return_indices)
-
-
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    return _lazy_impl("adaptive_max_pool2d")(input, output_size, return_indices)
-
-
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
-    return adaptive_max_pool1d(input, output_size, True)
-
-
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
-    return adaptive_max_pool2d(input, output_size, True)
+from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,  # noqa: E402
+                        unfold, fold, pixel_shuffle, pixel_unshuffle)
+from ..ops.pooling import (max_pool1d, max_pool2d, max_pool1d_with_indices, max_pool2d_with_indices,  # noqa: E402
+                           avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
+                           adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool1d_with_indices,
+                           adaptive_max_pool2d_with_indices, lp_pool1d, lp_pool2d, interpolate)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

@@ -264,7 +264,8 @@ def _give(arr):
         pool = _SCRATCH.pool = []
     pool.append(raw)
     if len(pool) > _POOL_SIZE:
-        pool.remove(min(pool, key=lambda r: r.nbytes))
+        # by index: list.remove would compare arrays with ==
+        del pool[min(range(len(pool)), key=lambda i: pool[i].nbytes)]
 
 
 def clear_scratch():
@@ -487,6 +488,9 @@ def _conv_apply(xp, w, cols, g, out=None, b=None):
             xp.matmul(w.reshape(O, K), cols, out=y2)
         else:
             xp.matmul(w.reshape(G, Og, K), cols.reshape(G, K, -1), out=y2.reshape(G, Og, -1))
+        if b is not None:      # the bias add is fused into the copy out of the GEMM buffer
+            xp.add(_output_view(y2, g), b.astype(dt, copy=False).reshape(1, O, 1, 1), out=y)
+            return y
         xp.copyto(y, _output_view(y2, g))
     if b is not None:
         y += b.astype(dt, copy=False).reshape(1, O, 1, 1)
@@ -979,7 +983,7 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
     # where it lies in the padding is fine: padding (lowest value) never wins,
     # and an all-lowest window is fixed up to its first valid tap afterwards.
     span_w = sw * (OW - 1) + 1
-    cur = xp.array(cols(xpad, slice(0, span_w, sw)), copy=True)
+    cur = cols(xpad, slice(0, span_w, sw)).copy()
     ci = None                          # all zeros so far
     for j in range(1, KW):
         v = cols(xpad, slice(j * dw, j * dw + span_w, sw))
@@ -1001,8 +1005,8 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
 
     # stage 2: along H over the window rows, the same way
     span_h = sh * (OH - 1) + 1
-    best = xp.array(rows(cur, slice(0, span_h, sh)), copy=True)
-    cc = xp.array(rows(ci, slice(0, span_h, sh)), copy=True)
+    best = rows(cur, slice(0, span_h, sh)).copy()
+    cc = rows(ci, slice(0, span_h, sh)).copy()
     ri = None
     for i in range(1, KH):
         sl = slice(i * dh, i * dh + span_h, sh)
@@ -1042,7 +1046,7 @@ def _max_pool_planes(xp, x3, KH, KW, sh, sw, ph, pw, dh, dw, H, W, OH, OW):
             loc += cc.astype(ldt) * ldt(dw)
     if last:
         idx = xp.add(xp.asarray(base.astype(np.int64)), loc.transpose(2, 0, 1), dtype=np.int64)
-        return xp.ascontiguousarray(best.transpose(2, 0, 1)), idx
+        return best.transpose(2, 0, 1).copy(), idx
     idx = xp.add(xp.asarray(base.astype(np.int64)), loc, dtype=np.int64)
     return best, idx
 
@@ -1147,7 +1151,7 @@ def avg_pool2d_forward(x, kernel, stride=None, padding=0, ceil_mode=False, count
             s1 += xpad[:, :, j:j + span_w:sw]
     # stage 2: along H
     if KH == 1:
-        s2 = xp.array(s1[:, 0:span_h:sh], copy=True)
+        s2 = s1[:, 0:span_h:sh].copy()
     else:
         s2 = s1[:, 0:span_h:sh] + s1[:, 1:1 + span_h:sh]
         for i in range(2, KH):
