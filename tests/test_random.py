@@ -289,10 +289,10 @@ def test_state_round_trips():
     R.manual_seed(77)
     R.uniform(700, hd.float32)
     R.normal(1, hd.float64)
-    torch.set_rng_state(torch.from_numpy(R.get_rng_state()))
+    torch.set_rng_state(torch.from_numpy(R.get_rng_state().numpy()))
     same(torch.randn(1001), R.normal(1001, hd.float32))
     # a cached float sample survives the round trip
-    b = R.get_rng_state()
+    b = R.get_rng_state().numpy()
     b[5048:5052] = np.frombuffer(np.float32(1.25).tobytes(), np.uint8)
     b[5052] = 1
     torch.set_rng_state(torch.from_numpy(b.copy()))
@@ -302,7 +302,7 @@ def test_state_round_trips():
     seed_both(3)
     torch.rand(100)
     R.uniform(100, hd.float32)
-    b = R.get_rng_state()
+    b = R.get_rng_state().numpy()
     b[8:12] = np.frombuffer(np.int32(50).tobytes(), np.uint8)
     b[16:24] = np.frombuffer(np.uint64(10).tobytes(), np.uint8)
     torch.set_rng_state(torch.from_numpy(b.copy()))
@@ -325,6 +325,63 @@ def test_state_errors():
         R.set_rng_state(np.zeros(5056, np.int32))
     with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
         R.set_rng_state(np.zeros(5056, np.uint8))
+
+
+def _error(fn, *args):
+    try:
+        fn(*args)
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__, str(e)
+    return None
+
+
+def test_state_is_a_uint8_tensor_like_torch():
+    import huoba
+    seed_both(5)
+    for h, t in [(huoba.get_rng_state(), torch.get_rng_state()), (R.get_rng_state(), torch.random.get_rng_state()),
+                 (huoba.Generator().get_state(), torch.Generator().get_state()),
+                 (huoba.default_generator.get_state(), torch.default_generator.get_state())]:
+        assert isinstance(h, huoba.Tensor)
+        assert str(h.dtype) == str(t.dtype) == "torch.uint8"
+        assert h.shape == t.shape and not h.requires_grad and h.is_contiguous()
+        assert h.type() == t.type() == "torch.ByteTensor"
+        assert np.array_equal(h.numpy(), t.numpy())
+    # a fresh copy each time
+    a, b = huoba.get_rng_state(), huoba.get_rng_state()
+    assert a.data_ptr() != b.data_ptr()
+    # Tensors (and NumPy arrays) go back in
+    st = huoba.get_rng_state()
+    x = huoba.rand(4)
+    huoba.set_rng_state(st)
+    assert huoba.equal(huoba.rand(4), x)
+    huoba.set_rng_state(st.numpy())
+    assert huoba.equal(huoba.rand(4), x)
+    g = huoba.Generator().manual_seed(3)
+    gs = g.get_state()
+    y = huoba.rand(3, generator=g)
+    assert huoba.equal(huoba.rand(3, generator=g.set_state(gs)), y)
+    # a state from real PyTorch works, and the other way round
+    torch.manual_seed(8)
+    huoba.set_rng_state(huoba.from_numpy(torch.get_rng_state().numpy()))
+    assert np.array_equal(huoba.rand(5).numpy(), torch.rand(5).numpy())
+    torch.set_rng_state(torch.from_numpy(huoba.get_rng_state().numpy()))
+    assert np.array_equal(huoba.randn(20).numpy(), torch.randn(20).numpy())
+    # errors as PyTorch words them
+    for fn_h, fn_t in [(huoba.set_rng_state, torch.set_rng_state),
+                       (huoba.Generator().set_state, torch.Generator().set_state)]:
+        assert _error(fn_h, [0] * 5056) == _error(fn_t, [0] * 5056)
+        assert _error(fn_h, huoba.zeros(5056, dtype=huoba.int32)) == _error(fn_t, torch.zeros(5056, dtype=torch.int32))
+        assert _error(fn_h, huoba.zeros(10, dtype=huoba.uint8)) == _error(fn_t, torch.zeros(10, dtype=torch.uint8))
+        assert _error(fn_h, huoba.zeros(5056, dtype=huoba.uint8)) == _error(fn_t, torch.zeros(5056, dtype=torch.uint8))
+
+
+def test_fork_rng_restores_state():
+    import huoba
+    huoba.manual_seed(2)
+    before = huoba.get_rng_state()
+    with huoba.random.fork_rng():
+        huoba.rand(10)
+    assert huoba.equal(huoba.get_rng_state(), before)
 
 
 def test_seeds_and_initial_seed():

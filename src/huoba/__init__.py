@@ -12,12 +12,13 @@ from .dtypes import (dtype, float16, float32, float64, half, float, double, int8
 from .device import device
 from .tensor import Tensor, Size
 from . import random
-from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator, default_generator
+from .random import manual_seed, seed, initial_seed, Generator, default_generator
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
 from .autograd import is_inference_mode_enabled, is_anomaly_enabled, is_anomaly_check_nan_enabled
 from . import autograd
 from . import ops as _ops
 from .ops import *  # noqa: F401,F403
+from .ops.random_ops import get_rng_state, set_rng_state  # uint8 Tensors, as in PyTorch
 from .ops.creation import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                            ByteTensor, BoolTensor)
 from ._tensor_str import set_printoptions, get_printoptions
@@ -101,3 +102,5 @@ from . import nn  # noqa: E402
 from .ops.nn_ops import softmax, log_softmax  # noqa: E402
 from .ops import conv as _conv, pooling as _pooling  # noqa: E402
 globals().update(_conv.torch_functions, **_pooling.torch_functions)  # torch.conv2d, torch.max_pool2d, ...
+from .nn.functional import (bilinear, channel_shuffle, cosine_similarity, pairwise_distance, pdist,  # noqa: E402
+                            hardshrink, prelu, selu, celu, threshold, relu_, selu_, celu_, rrelu_, threshold_)

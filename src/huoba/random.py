@@ -26,7 +26,9 @@ How PyTorch's CPU generator works, and how it is mirrored here
   value in the generator (`next_double_normal_sample`).
 * The state bytes (`get_state`) follow PyTorch's 5056-byte
   `CPUGeneratorImplState` layout, so they round-trip with
-  `torch.get_rng_state()` / `torch.set_rng_state()`.
+  `torch.get_rng_state()` / `torch.set_rng_state()`.  Once huoba's ops are
+  loaded (always, after `import huoba`), `get_state()` / `get_rng_state()`
+  return them as a uint8 Tensor, as PyTorch does (see huoba.ops.random_ops).
 
 What PyTorch 2.13 does is taken from its x86-64 build with AVX2 (the normal
 kernel is the AVX2 one on AVX-512 machines too).  Known limits: fused
@@ -158,7 +160,11 @@ class Generator:
 
     # -- state -----------------------------------------------------------
     def get_state(self):
-        """The generator state as 5056 uint8 values, laid out like `torch.Generator.get_state()`."""
+        """The generator state as a uint8 tensor of 5056 values, laid out like `torch.Generator.get_state()`."""
+        return _state_tensor(self._state_array())
+
+    def _state_array(self):
+        """The state bytes as a NumPy uint8 array (what `get_state` wraps)."""
         st = self._bg.state["state"]
         key, pos = st["key"], _builtin_int(st["pos"])
         if self._pending is not None:
@@ -184,7 +190,13 @@ class Generator:
         return buf
 
     def set_state(self, new_state):
-        """Restore a state from `get_state()` (or from `torch.get_rng_state()`); returns the generator."""
+        """Restore a state from `get_state()` (or from `torch.get_rng_state()`); returns the generator.
+
+        `new_state` is a uint8 tensor; NumPy arrays (anything with `__array__`) are accepted too."""
+        if not hasattr(type(new_state), "__array__"):
+            t = type(new_state)
+            name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+            raise TypeError(f"expected a torch.ByteTensor, but got {name}")
         arr = np.asarray(new_state)
         if arr.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
@@ -218,10 +230,10 @@ class Generator:
 
     def clone_state(self):
         """A new generator in the same state (`torch.Generator.clone_state`)."""
-        return _generator_from_state(str(self.device), self.get_state())
+        return _generator_from_state(str(self.device), self._state_array())
 
     def __reduce__(self):
-        return (_generator_from_state, (str(self.device), self.get_state()))
+        return (_generator_from_state, (str(self.device), self._state_array()))
 
     def __repr__(self):
         return f"<huoba.random.Generator object (device='{self.device}', initial_seed={self._seed})>"
@@ -268,6 +280,12 @@ class Generator:
         return (self._raw64(n) & _M53).astype(np.float64) * (2.0 ** -53)
 
 
+def _state_tensor(array):
+    """How `get_state()` hands out the state bytes: huoba.ops.random_ops replaces this with a
+    function that wraps them in a uint8 Tensor (this module does not know Tensor)."""
+    return array
+
+
 def _generator_from_state(device, state):
     g = Generator(device)
     g.set_state(state)
@@ -278,15 +296,25 @@ default_generator = Generator()
 default_generator.manual_seed(_nondeterministic_seed())   # PyTorch seeds its default generator from the OS
 
 
+# called with the seed by manual_seed() and seed(): huoba.cuda seeds the GPUs' generators there,
+# as torch.manual_seed seeds every device
+_seed_hooks = []
+
+
 def manual_seed(seed):
     """Seed the default generator (`torch.manual_seed`); returns it."""
     seed = _builtin_int(seed)
+    for hook in _seed_hooks:
+        hook(seed)
     return default_generator.manual_seed(seed)
 
 
 def seed():
     """Seed the default generator non-deterministically; returns the seed."""
-    return default_generator.seed()
+    s = default_generator.seed()
+    for hook in _seed_hooks:
+        hook(s)
+    return s
 
 
 def initial_seed():
@@ -294,8 +322,8 @@ def initial_seed():
 
 
 def get_rng_state():
-    """The default generator's state (5056 uint8 values, PyTorch's layout)."""
-    return default_generator.get_state()
+    """The default generator's state: a uint8 tensor of 5056 values, PyTorch's layout."""
+    return _state_tensor(default_generator._state_array())
 
 
 def set_rng_state(new_state):
@@ -308,7 +336,7 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if not enabled:
         yield
         return
-    state = default_generator.get_state()
+    state = default_generator._state_array()
     try:
         yield
     finally:

@@ -6,6 +6,17 @@ leaves).  Views share `_data`'s memory with their base and also its version
 counter, which in-place ops bump so that autograd can notice a saved value was
 overwritten.  Ops are attached as methods by `huoba.ops`; this file keeps only
 what makes a tensor a tensor.
+
+Floating-point warnings: PyTorch computes 1/0 = inf, log(0) = -inf, 0/0 = nan and overflows
+to inf silently; NumPy warns (RuntimeWarning) from inside huoba's ops, the autograd engine
+and the optimizers.  Importing huoba therefore sets NumPy's error handling for division by
+zero, overflow and invalid values to "ignore" (`np.seterr`, once, below).  That is a global
+choice, made on purpose: it costs nothing per op (an `np.errstate` block would cost about
+2 us per op) and, unlike a warnings filter, it holds under `python -W error`, pytest's
+`filterwarnings = error` and `warnings.simplefilter("error")`.  It also silences those
+warnings for the user's own NumPy code in the importing thread; code that wants them back
+can wrap its NumPy code in `with np.errstate(all="warn"):` (or call `np.seterr(all="warn")`
+after `import huoba`, after which huoba's ops warn again too).
 """
 import weakref
 
@@ -13,6 +24,8 @@ import numpy as np
 
 from . import dtypes as _dtypes
 from .device import CPU, device as _device_cls
+
+np.seterr(divide="ignore", over="ignore", invalid="ignore")
 
 __all__ = ["Tensor", "Size"]
 
@@ -113,7 +126,60 @@ def _alias_of(tensor, array):
     t.grad_fn = None
     t._version_counter = tensor._version_counter
     t._base = None
+    if tensor._base is not None or tensor._storage is not None:
+        _share_storage(t, tensor)
     return t
+
+
+def _share_storage(t, tensor):
+    """Let `t`, which is no view, report the storage offset of `tensor`, whose memory it shares
+    (`x[1:].detach().storage_offset()` is 1).  Only the root's array is kept, not the root
+    Tensor, so a detached alias keeps no graph alive."""
+    base = tensor._base
+    t._storage = base._data if base is not None else tensor._storage
+    if tensor._layout is not None:
+        t._layout = tensor._layout
+
+
+def _empty_view_layout(src, index):
+    """(storage offset, strides) that PyTorch gives the empty view `src[index]` (None when
+    `index` is not a basic index).
+
+    NumPy drops the offset of an empty slice (and may zero its strides), so getitem asks for
+    them here; the view then reports them from `_layout`."""
+    items = index if type(index) is tuple else (index,)
+    for i in items:
+        if not (i is None or i is Ellipsis or type(i) is slice or (
+                hasattr(type(i), "__index__") and not isinstance(i, (bool, np.bool_)))):
+            return None  # not a basic index: the result is a copy
+    shape = src._data.shape
+    ndim = len(shape)
+    strides = src.stride()
+    offset = src.storage_offset()
+    consumed = 0
+    for i in items:
+        if i is not None and i is not Ellipsis:
+            consumed += 1
+    out = []
+    d = 0
+    for i in items:
+        if i is None:
+            out.append(shape[d] * strides[d] if d < ndim else 1)
+        elif i is Ellipsis:
+            for _ in range(ndim - consumed):
+                out.append(strides[d])
+                d += 1
+        elif type(i) is slice:
+            start, _, step = i.indices(shape[d])
+            offset += start * strides[d]
+            out.append(strides[d] * step)
+            d += 1
+        else:
+            i = i.__index__()
+            offset += (i + shape[d] if i < 0 else i) * strides[d]
+            d += 1
+    out.extend(strides[d:])
+    return offset, tuple(out)
 
 
 _NON_LEAF_GRAD_WARNING = (
@@ -135,7 +201,7 @@ _DETACH_VIEW = (
 
 # autograd bookkeeping that lives in the instance __dict__ only when set (see Tensor)
 _INTERNAL_KEYS = frozenset(("_grad", "_output_nr", "_hooks", "_grad_accumulator", "_retains_grad",
-                            "_post_acc_hooks"))
+                            "_post_acc_hooks", "_storage", "_layout"))
 
 
 class Tensor:
@@ -156,6 +222,8 @@ class Tensor:
     _grad_accumulator = None   # a leaf's AccumulateGrad node (which refers back weakly)
     _retains_grad = False
     _post_acc_hooks = None
+    _storage = None            # not a view, but shares a view's memory: the root's array (detach, .data)
+    _layout = None             # (storage offset, strides) where NumPy's pointer cannot tell (empty views)
 
     # `torch.Tensor(...)` is a legacy constructor: sizes give an uninitialised
     # float tensor, a sequence gives its values as the default float dtype.
@@ -251,25 +319,40 @@ class Tensor:
         return self._data.flags.c_contiguous
 
     def stride(self, dim=None):
-        item = self._data.itemsize
-        strides = tuple(s // item for s in self._data.strides)
-        if self._data.size <= 1 or 0 in self._data.shape:
-            strides = _contiguous_strides(self._data.shape)
+        data = self._data
+        if self._layout is not None:
+            strides = self._layout[1]
+        elif data.size > 1 or (data.size == 1 and self._base is not None):
+            item = data.itemsize
+            strides = tuple([s // item for s in data.strides])
+        else:  # NumPy's strides of empty and one-element arrays are arbitrary
+            strides = _contiguous_strides(data.shape)
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def storage_offset(self):
+        if self._layout is not None:
+            return self._layout[0]
         base = self._base
-        if base is None:
-            return 0
-        b = base._data
+        if base is not None:  # a root; it may itself share a view's memory (x[1:].detach()[1:])
+            b = base._storage
+            if b is None:
+                b = base._data
+        else:
+            b = self._storage
+            if b is None:
+                return 0
+        data = self._data
         if type(b) is not np.ndarray:
-            return (self._data.data.ptr - b.data.ptr) // self._data.itemsize
-        return (self._data.__array_interface__["data"][0] - b.__array_interface__["data"][0]) // self._data.itemsize
+            return (data.data.ptr - b.data.ptr) // data.itemsize
+        return (data.__array_interface__["data"][0] - b.__array_interface__["data"][0]) // data.itemsize
 
     def data_ptr(self):
-        if type(self._data) is np.ndarray:
-            return self._data.__array_interface__["data"][0]
-        return self._data.data.ptr
+        data = self._data
+        if not data.size:  # PyTorch: an empty tensor has no data (a null pointer)
+            return 0
+        if type(data) is np.ndarray:
+            return data.__array_interface__["data"][0]
+        return data.data.ptr
 
     def untyped_storage(self):
         base = self if self._base is None else self._base
@@ -424,13 +507,21 @@ class Tensor:
     @property
     def data(self):
         """The values without autograd: same memory, a version counter of its own."""
-        return _wrap(self._data)
+        t = _wrap(self._data)
+        if self._base is not None or self._storage is not None:
+            _share_storage(t, self)
+        return t
 
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
         self._data = value._data
+        if self._storage is not None or self._layout is not None:
+            self.__dict__.pop("_storage", None)
+            self.__dict__.pop("_layout", None)
+        if value._base is not None or value._storage is not None:
+            _share_storage(self, value)
 
     def is_inference(self):
         return False
@@ -462,6 +553,17 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         array = _cpu_array(self._data)
         return array if dtype is None else array.astype(dtype, copy=False)
+
+    # NumPy's operators defer to Tensor's (`np.float64(2) * t` is a Tensor of t's dtype), and
+    # what NumPy computes from a Tensor comes back as one (`np.sin(t)`, `t + array`): PyTorch's
+    # value and behaviour, bool results included (uint8).
+    __array_priority__ = 1000
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        from .ops.creation import from_numpy
+        return from_numpy(np.asarray(array))
 
     def __len__(self):
         if self._data.ndim == 0:

@@ -709,3 +709,26 @@ def test_next_functions_of_common_ops():
             r = f()
             print(name, r.grad_fn.name(), nf(r))
     """)
+
+
+def test_invalid_gradient_index_counts_tensor_inputs_only():
+    out = check("""
+        class F(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, k, idx, x, y):
+                return x * k * y
+
+            @staticmethod
+            def backward(ctx, g):
+                return None, None, torch.ones(3), torch.ones(5)
+
+        x = torch.ones(3, requires_grad=True)
+        y = torch.ones(3, requires_grad=True)
+        z = F.apply(2.0, torch.tensor([1]), x, y)
+        print(len(z.grad_fn.next_functions))
+        try:
+            z.sum().backward()
+        except RuntimeError as e:
+            print(e)
+    """)
+    assert "invalid gradient at index 2 " in out

@@ -145,8 +145,21 @@ def test_backward_not_multiplied_by_grad_output():
 
 
 def test_public_names():
+    import importlib
+    import types
     x = huoba.tensor([0.3, 0.7], dtype=huoba.float64, requires_grad=True)
-    for _ in range(2):  # the first access imports the module, the second finds it bound
-        assert huoba.autograd.gradcheck(lambda a: a * a, (x,))
-        assert huoba.autograd.gradgradcheck(lambda a: a * a, (x,))
-    assert issubclass(huoba.autograd.gradcheck.GradcheckError, RuntimeError)
+    # the functions, as in PyTorch (not the module that defines them)
+    for lib in (huoba, torch):
+        assert isinstance(lib.autograd.gradcheck, types.FunctionType)
+        assert isinstance(lib.autograd.gradgradcheck, types.FunctionType)
+    assert huoba.autograd.gradcheck(lambda a: a * a, (x,))
+    assert huoba.autograd.gradgradcheck(lambda a: a * a, (x,))
+    from huoba.autograd import gradcheck as fn
+    assert fn is huoba.autograd.gradcheck
+    # the module stays importable under PyTorch's name, and importing it rebinds nothing
+    module = importlib.import_module("huoba.autograd.gradcheck")
+    assert module.gradcheck is huoba.autograd.gradcheck and module.gradgradcheck is huoba.autograd.gradgradcheck
+    assert issubclass(module.GradcheckError, RuntimeError)
+    __import__("huoba.autograd.gradcheck")  # `import huoba.autograd.gradcheck`
+    assert isinstance(huoba.autograd.gradcheck, types.FunctionType)
+    assert not hasattr(huoba.autograd.gradcheck, "GradcheckError")

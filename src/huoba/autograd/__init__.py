@@ -6,18 +6,17 @@ from .function import UserFunction as _UserFunction
 from .engine import backward, grad
 from .graph import draw, to_dot
 from . import function, grad_mode, engine
+from . import _gradcheck
+from ._gradcheck import gradcheck, gradgradcheck
+import sys as _sys
+
+# `huoba.autograd.gradcheck` is the function, as in PyTorch; the module that defines it stays
+# importable under PyTorch's name (`from huoba.autograd.gradcheck import GradcheckError`).
+_sys.modules[__name__ + ".gradcheck"] = _gradcheck
 
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "gradcheck", "gradgradcheck", "Variable", "once_differentiable", "detect_anomaly",
            "set_detect_anomaly"]
-
-
-def __getattr__(name):
-    if name in ("gradcheck", "gradgradcheck"):
-        # imported on first use; importlib, because `from . import` would call back into this hook
-        import importlib
-        return getattr(importlib.import_module(__name__ + ".gradcheck"), name)
-    raise AttributeError(f"module 'huoba.autograd' has no attribute '{name}'")
 
 
 def Variable(data, requires_grad=False, volatile=False):

@@ -22,6 +22,9 @@ import warnings
 from .grad_mode import GradMode
 from .function import AccumulateGrad, Function, _FREED_MESSAGE, _delay_error, _grad_accumulator
 from ..tensor import Tensor, _wrap
+from .. import _backend
+from .._backend import gpu_used
+import numpy as _np
 
 __all__ = ["backward", "grad"]
 
@@ -185,7 +188,11 @@ def _target_edge(t):
 
 def _ones(array):
     from .._backend import array_module
-    return array_module(array).ones_like(array)
+    xp = array_module(array)
+    if xp is not _np:
+        with _backend.device_of(array):  # CuPy allocates on the current device
+            return xp.ones_like(array)
+    return xp.ones_like(array)
 
 
 def _zeros(shape, dtype, xp):
@@ -269,10 +276,13 @@ def _execute(roots, seeds, retain_graph, create_graph, targets, inputs, accumula
     `accumulate`)."""
     prev = GradMode.enabled
     GradMode.enabled = bool(create_graph)
+    device = _backend.current_device() if _backend.gpu_used[0] else None
     try:
         return _walk(roots, seeds, retain_graph, create_graph, targets, inputs, accumulate)
     finally:
         GradMode.enabled = prev
+        if device is not None:  # each node ran on the GPU of its gradients (see _walk)
+            _backend._Device(device).use()
 
 
 def _walk(roots, seeds, retain_graph, create_graph, targets, inputs, accumulate):
@@ -306,6 +316,8 @@ def _walk(roots, seeds, retain_graph, create_graph, targets, inputs, accumulate)
         grads = buffers.pop(node, None)
         if grads is None:
             grads = [None] * node._num_outputs
+        elif gpu_used[0]:
+            _backend.follow(grads)
 
         if capture_at is not None:
             runs = node in run
@@ -465,6 +477,8 @@ def _sum_to_shape(node, grad, shape, index):
                 ok = False
                 break
     if not ok:
+        # PyTorch counts the node's inputs that are tensors (its edges), not every forward argument
+        index = sum(1 for e in node._edges[:index] if e is not None)
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
                            f"[{', '.join(map(str, gshape))}] but expected shape compatible with "
                            f"[{', '.join(map(str, shape))}]")

@@ -37,6 +37,7 @@ import numpy as np
 
 from .grad_mode import GradMode
 from ..tensor import Tensor, _wrap, _view_of, _alias_of
+from .._backend import gpu_used as _gpu_used, device_context as _device_context
 
 __all__ = ["Function", "Node", "AccumulateGrad", "BackwardCFunction", "UserFunction", "once_differentiable",
            "FunctionCtx"]
@@ -302,6 +303,14 @@ class Function(FunctionCtx, Node):
 
     @classmethod
     def apply(cls, *args):
+        if _gpu_used[0]:
+            # run on the device of the tensors (PyTorch's device guard), see _backend
+            where = _device_context(cls, args)
+            if where is not None:
+                if type(where) is list:
+                    return cls.apply(*where)
+                with where:
+                    return cls.apply(*args)
         ctx = _new(cls)
         if GradMode.enabled:
             for a in args:

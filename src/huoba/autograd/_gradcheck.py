@@ -15,8 +15,6 @@ be float64: float32 rounding errors exceed the default tolerances.  With
 `gradgradcheck` runs gradcheck on the function that maps (inputs, grad_outputs)
 to the first-order gradients, built with `create_graph=True`.
 """
-import sys
-import types
 import warnings
 
 import numpy as np
@@ -297,15 +295,3 @@ def get_analytical_jacobian(inputs, output, nondet_tol=0.0, grad_out=1.0):
     second, _, _ = _analytical_jacobians(inputs, output)
     reentrant = all(not a.size or np.max(np.abs(a - b)) <= nondet_tol for a, b in zip(first, second))
     return tuple(_wrap(j * grad_out) for j in first), reentrant, sizes_ok, types_ok
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this module binds `huoba.autograd.gradcheck` to the module, not to the
-    function of the same name (PyTorch binds the function there): calling the module runs
-    the function, so both spellings work."""
-
-    def __call__(self, *args, **kwargs):
-        return gradcheck(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
