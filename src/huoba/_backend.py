@@ -27,8 +27,11 @@ _cupy = None
 _cupy_checked = False
 # [True once any array has been put on a GPU]: the cheap switch that op dispatch reads
 gpu_used = [False]
-_get_device = None    # cupy.cuda.runtime.getDevice: the current device's index
+_get_device = None    # cupy.cuda.runtime.getDevice: the CUDA runtime's current device
 _Device = None        # cupy.cuda.Device
+# PyTorch's current device (set_device, `with huoba.cuda.device(i)`): where "cuda" without an
+# index goes.  The runtime's current device may differ while an op runs on another GPU.
+_current = [0]
 
 
 def cupy():
@@ -51,15 +54,16 @@ def _install(cp):
     _cupy, _cupy_checked = cp, True
     _get_device = cp.cuda.runtime.getDevice
     _Device = cp.cuda.Device
+    _current[0] = _get_device()
 
 
 def _save_state():
-    return (_cupy, _cupy_checked, gpu_used[0], _get_device, _Device)
+    return (_cupy, _cupy_checked, gpu_used[0], _get_device, _Device, _current[0])
 
 
 def _restore_state(state):
     global _cupy, _cupy_checked, _get_device, _Device
-    _cupy, _cupy_checked, gpu_used[0], _get_device, _Device = state
+    _cupy, _cupy_checked, gpu_used[0], _get_device, _Device, _current[0] = state
     if not gpu_used[0]:
         from . import _devices
         _devices.uninstall()
@@ -100,7 +104,14 @@ def device_index(array):
 
 
 def current_device():
-    return _get_device()
+    """PyTorch's current GPU (huoba.cuda.set_device)."""
+    return _current[0]
+
+
+def set_current_device(index):
+    _check_index(index)
+    _current[0] = index
+    _Device(index).use()
 
 
 def device_of(array):
@@ -128,7 +139,7 @@ def to_device(array, device):
         return array.get()
     index = device.index
     if index is None:
-        index = _get_device()
+        index = _current[0]
     if type(array) is not np.ndarray and isinstance(array, xp.ndarray):
         if device_index(array) == index:
             return array

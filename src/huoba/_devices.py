@@ -7,8 +7,15 @@ device.  This module bridges the two at the op entry points:
 
 * `install()` (run when the first array is put on a GPU, see `_backend.module_for`)
   wraps the public entry points: Tensor methods and operators, the functions of the
-  `huoba`, `huoba.nn.functional`, `huoba.linalg`/`special`/`fft` namespaces, and
-  `Module.__call__`.  A CPU-only process never pays for any of it.
+  `huoba`, `huoba.nn.functional`, `huoba.nn.init` (and `linalg`/`special`/`fft` when
+  present) and `huoba.vision.transforms.functional`/`vision.utils` namespaces, and
+  `Module.__call__`; `Optimizer.step`, gradient clipping and gradcheck select their
+  parameters' GPU themselves (`on_device_of_args`, `on_device`).  A CPU-only process
+  never pays for any of it.  A reference to an op taken before the first GPU use (say
+  `from huoba import add` at import time) stays unwrapped: it still works on the
+  current GPU, but not on tensors of another one.
+* Python's `warnings.warn(..., stacklevel=2)` inside a wrapped op then names the wrapper
+  as the caller (a cosmetic difference, only once a GPU is in use).
 * The wrapper finds the GPU of the call's tensors, checks that they share a device the
   way PyTorch does for that op (`CHECKS`: PyTorch's TensorIterator message by default,
   the generated wrappers' message for ops such as `mm`, `cat`, `index_select`,
@@ -40,11 +47,20 @@ class Same:
         self.method, self.names = method, names
 
 
-def _dev(t):
+def _where(t):
+    """-1 for a CPU tensor, else its GPU index."""
     data = t._data
     if type(data) is np.ndarray or not isinstance(data, _backend._cupy.ndarray):
-        return "cpu"
-    return f"cuda:{_backend.device_index(data)}"
+        return -1
+    return _backend.device_index(data)
+
+
+def _name(where):
+    return "cpu" if where < 0 else f"cuda:{where}"
+
+
+def _dev(t):
+    return _name(_where(t))
 
 
 def _iter_error(common, other):
@@ -63,32 +79,31 @@ def _check_same(method, named):
     for name, t in named:
         if t is None:
             continue
-        d = _dev(t)
+        d = _where(t)
         if common is None:
             common = d
         elif d != common:
-            raise _same_error(method, name, d, common)
+            raise _same_error(method, name, _name(d), _name(common))
 
 
 def _check_iter(tensors):
     """TensorIterator: the common device is the first non-CPU one; a 0-d CPU tensor is a
-    scalar.  Returns the positions (in `tensors`) of the CPU scalars to move."""
-    common = None
-    for t in tensors:
-        d = _dev(t)
-        if d != "cpu":
+    scalar.  Returns whether there are CPU scalars to move."""
+    wheres = [_where(t) for t in tensors]
+    common = -1
+    for d in wheres:
+        if d >= 0:
             common = d
             break
-    if common is None:
-        return None
-    scalars = None
-    for i, t in enumerate(tensors):
-        d = _dev(t)
+    if common < 0:
+        return False
+    scalars = False
+    for t, d in zip(tensors, wheres):
         if d != common:
-            if d == "cpu" and t._data.ndim == 0:
-                scalars = (scalars or []) + [i]
+            if d < 0 and t._data.ndim == 0:
+                scalars = True
             else:
-                raise _iter_error(common, d)
+                raise _iter_error(_name(common), _name(d))
     return scalars
 
 
@@ -337,21 +352,6 @@ def _first_gpu(args, kwargs):
     return -1
 
 
-def _tensors_of(args, kwargs):
-    tensor = _Tensor[0]
-    out = []
-    for a in args:
-        if isinstance(a, tensor):
-            out.append(a)
-        elif type(a) in (list, tuple):
-            out.extend(t for t in a if isinstance(t, tensor))
-    if kwargs:
-        for k, a in kwargs.items():
-            if isinstance(a, tensor) and k != "out":
-                out.append(a)
-    return out
-
-
 def _named(check, args, kwargs):
     tensor = _Tensor[0]
     named = []
@@ -382,16 +382,60 @@ def _promote_scalars(args, kwargs, index):
 
 def _guard(fn, check):
     """`fn` run on the GPU of its tensors, after PyTorch's device check for it."""
+    tensor = _Tensor[0]
+    ndarray = np.ndarray
 
     def op(*args, **kwargs):
-        index = _first_gpu(args, kwargs)
+        # the tensors of the call and where they live (-1: CPU); the first GPU one decides
+        index = -1
+        wheres = None
+        tensors = None
+        for a in args:
+            if isinstance(a, tensor):
+                data = a._data
+                d = -1 if type(data) is ndarray else _where(a)
+                if tensors is None:
+                    tensors, wheres = [a], [d]
+                else:
+                    tensors.append(a)
+                    wheres.append(d)
+                if index < 0:
+                    index = d
+            elif type(a) in (list, tuple) and a and isinstance(a[0], tensor):
+                for t in a:
+                    if isinstance(t, tensor):
+                        d = _where(t)
+                        if tensors is None:
+                            tensors, wheres = [t], [d]
+                        else:
+                            tensors.append(t)
+                            wheres.append(d)
+                        if index < 0:
+                            index = d
+        if kwargs:
+            for k, a in kwargs.items():
+                if isinstance(a, tensor):
+                    d = _where(a)
+                    if k != "out":
+                        if tensors is None:
+                            tensors, wheres = [a], [d]
+                        else:
+                            tensors.append(a)
+                            wheres.append(d)
+                    if index < 0:
+                        index = d
         if index < 0:
             return fn(*args, **kwargs)
         if check is not SKIP:
             if check is ITER:
-                tensors = _tensors_of(args, kwargs)
-                if len(tensors) > 1 and _check_iter(tensors):
-                    args, kwargs = _promote_scalars(args, kwargs, index)
+                if len(tensors) > 1:
+                    for t, d in zip(tensors, wheres):
+                        if d != index:
+                            if d < 0 and t._data.ndim == 0:
+                                continue
+                            raise _iter_error(_name(index), _name(d))
+                    if -1 in wheres:
+                        args, kwargs = _promote_scalars(args, kwargs, index)
             elif type(check) is Same:
                 _check_same(check.method, _named(check, args, kwargs))
             else:
@@ -404,6 +448,47 @@ def _guard(fn, check):
     functools.update_wrapper(op, fn)
     op.__wrapped_by_device_guard__ = fn
     return op
+
+
+class _Nothing:
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NOTHING = _Nothing()
+
+
+def on_device(array):
+    """A context that makes the GPU of CuPy array `array` current if it is not (for code that
+    works on raw arrays outside the op entry points); a no-op for a NumPy array."""
+    if type(array) is np.ndarray or not _backend.gpu_used[0]:
+        return _NOTHING
+    index = _backend.device_index(array)
+    return _NOTHING if index == _backend._get_device() else _backend._Device(index)
+
+
+def on_device_of_args(fn):
+    """Decorator for entry points outside the wrapped namespaces (gradcheck, ...): once a GPU
+    is in use, run `fn` with the GPU of its first CUDA tensor argument current."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if not _backend.gpu_used[0]:
+            return fn(*args, **kwargs)
+        if _Tensor[0] is None:
+            from .tensor import Tensor
+            _Tensor[0] = Tensor
+        index = _first_gpu(args, kwargs)
+        if index < 0 or index == _backend._get_device():
+            return fn(*args, **kwargs)
+        with _backend._Device(index):
+            return fn(*args, **kwargs)
+    return run
 
 
 def _check_for(name):
@@ -440,10 +525,12 @@ def install():
         if name in _PLAIN or not isinstance(obj, types.FunctionType):
             continue
         _wrap_attr(Tensor, name, obj)
-    ops = ("huoba.ops", "huoba.nn.functional", "huoba.linalg", "huoba.special", "huoba.fft")
+    ops = ("huoba.ops", "huoba.nn.functional", "huoba.nn.init", "huoba.linalg", "huoba.special", "huoba.fft",
+           "huoba.vision.transforms.functional", "huoba.vision.transforms._functional", "huoba.vision.utils")
     huoba = importlib.import_module("huoba")
     _wrap_namespace(huoba, ops)
-    for sub in ("huoba.nn.functional", "huoba.linalg", "huoba.special", "huoba.fft"):
+    for sub in ("huoba.nn.functional", "huoba.nn.init", "huoba.linalg", "huoba.special", "huoba.fft",
+                "huoba.vision.transforms.functional", "huoba.vision.utils"):
         try:
             module = importlib.import_module(sub)
         except ImportError:

@@ -143,7 +143,8 @@ _G_STORAGE = {name: _TorchGlobal("torch", s) for name, s in _STORAGE_NAMES.items
 # =============================================================================
 
 def _is_numpy(array):
-    return isinstance(array, np.ndarray)
+    # not `isinstance(array, np.ndarray)`: the test suite's fake CUDA arrays subclass ndarray
+    return isinstance(array, np.ndarray) and _backend.is_cpu_array(array)
 
 
 def _data_ptr(array):

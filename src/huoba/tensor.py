@@ -650,7 +650,11 @@ class Tensor:
             prefix = "torch." if self.device.type == "cpu" else "torch.cuda."
             return prefix + _LEGACY_NAMES[self.dtype]
         if isinstance(dtype, str):
-            dtype = _LEGACY_BY_NAME[dtype.replace("torch.cuda.", "torch.")]
+            # a legacy type name also says where: "torch.cuda.FloatTensor" is on the GPU
+            device = "cuda" if dtype.startswith("torch.cuda.") else "cpu"
+            return self.to(_LEGACY_BY_NAME[dtype.replace("torch.cuda.", "torch.")], device=device)
+        if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), _dtypes.dtype):
+            return self.to(dtype.dtype, device="cuda" if dtype.is_cuda else "cpu")  # torch.cuda.FloatTensor
         return self.to(dtype)
 
 

@@ -29,6 +29,9 @@ class GradcheckError(RuntimeError):
     """Raised by gradcheck and gradgradcheck when a check fails."""
 
 
+from .._devices import on_device_of_args as _on_device_of_inputs  # noqa: E402 (checks run on the inputs' GPU)
+
+
 def _as_tuple(x):
     if isinstance(x, tuple):
         return x
@@ -140,6 +143,7 @@ def _allclose(a, n, rtol, atol):
     return bool(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)))
 
 
+@_on_device_of_inputs
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
               check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
               check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
@@ -248,6 +252,7 @@ def _check_grad_output_scaling(outputs, inputs, raise_exception):
     return True
 
 
+@_on_device_of_inputs
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,

@@ -276,7 +276,7 @@ def _execute(roots, seeds, retain_graph, create_graph, targets, inputs, accumula
     `accumulate`)."""
     prev = GradMode.enabled
     GradMode.enabled = bool(create_graph)
-    device = _backend.current_device() if _backend.gpu_used[0] else None
+    device = _backend._get_device() if _backend.gpu_used[0] else None
     try:
         return _walk(roots, seeds, retain_graph, create_graph, targets, inputs, accumulate)
     finally:

@@ -209,7 +209,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     from .. import random as _random
-    a = _random.uniform(input.shape, input.dtype, lower, upper)
+    a = _random.uniform(input.shape, input.dtype, lower, upper, generator=_gpu_generator(input))
     slope = _wrap(array_module(input._data).asarray(a))
     neg = input < 0
     out = _pw.where(neg, input * slope, input)
@@ -434,9 +434,17 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _gpu_generator(input):
+    """A CUDA tensor's random numbers come from its GPU's generator (see huoba.cuda)."""
+    if type(input._data) is np.ndarray:
+        return None
+    from ..cuda import _generator_for
+    return _generator_for(input)
+
+
 def _noise(shape, input, p):
     from .. import random as _random
-    mask = _random.dropout_mask(tuple(shape), input.dtype, p)
+    mask = _random.dropout_mask(tuple(shape), input.dtype, p, generator=_gpu_generator(input))
     xp = array_module(input._data)
     return _wrap(mask if xp is np else xp.asarray(mask))
 
@@ -519,7 +527,7 @@ def _alpha_dropout(input, p, training, inplace, feature):
         return input * 0 if not inplace else input.mul_(0)
     from .. import random as _random
     shape = ((input.shape[0], input.shape[1]) + (1,) * (input.dim() - 2)) if feature else tuple(input.shape)
-    keep = _random.bernoulli(1 - p, shape, input.dtype)
+    keep = _random.bernoulli(1 - p, shape, input.dtype, generator=_gpu_generator(input))
     xp = array_module(input._data)
     keep = keep if xp is np else xp.asarray(keep)
     a = 1.0 / math.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))

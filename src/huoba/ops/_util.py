@@ -50,15 +50,16 @@ def as_shape(size):
 
 
 def check_same_device(*tensors):
-    first = None
-    for t in tensors:
-        if isinstance(t, Tensor) and t._data.ndim:
-            d = t.device
-            if first is None:
-                first = d
-            elif d != first:
-                raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
-                                   f"devices, {first} and {d}!")
+    """PyTorch's TensorIterator check: the first non-CPU device is the common one, a 0-d CPU
+    tensor passes as a scalar."""
+    devices = [t.device for t in tensors if isinstance(t, Tensor) and t._data.ndim]
+    if not devices:
+        return
+    common = next((d for d in devices if d.type != "cpu"), devices[0])
+    for d in devices:
+        if d != common:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                               f"devices, {common} and {d}!")
 
 
 def track_view(view):

@@ -42,6 +42,21 @@ def _typename(value):
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
+def _gen(dev, generator):
+    """The generator for random numbers on `dev`: a GPU draws from its own (see huoba.cuda)."""
+    if generator is not None or dev.type == "cpu":
+        return generator
+    module_for(dev)  # PyTorch's error when there is no GPU
+    from ..cuda import _generator_for
+    return _generator_for(dev)
+
+
+def _host(t):
+    """A tensor argument of a sampler as a host array (the sampling runs on the CPU)."""
+    data = t._data if isinstance(t, Tensor) else t
+    return data if type(data) is np.ndarray or not hasattr(data, "get") else data.get()
+
+
 def _finish(array, dev, requires_grad):
     if dev.type != "cpu":
         array = to_device(array, dev)
@@ -234,6 +249,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
                       "or sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+        if device is None:  # PyTorch keeps the source tensor's device
+            return _finish(data._data.astype((dtype or data.dtype).np, copy=True), data.device, requires_grad)
         array = data._data if type(data._data) is np.ndarray else data._data.get()
         array = array.astype((dtype or data.dtype).np, copy=True)
     elif isinstance(data, np.ndarray):
@@ -585,7 +602,8 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     shape = _parse_size("rand", size)
     dtype, dev = _resolve(dtype, device)
     dtype = _float_dtype(dtype, "check_uniform_bounds")
-    return _into(out, _finish(_random.uniform(shape, dtype, 0.0, 1.0, generator=generator), dev, requires_grad))
+    return _into(out, _finish(_random.uniform(shape, dtype, 0.0, 1.0, generator=_gen(dev, generator)), dev,
+                              requires_grad))
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -593,7 +611,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     shape = _parse_size("randn", size)
     dtype, dev = _resolve(dtype, device)
     dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    return _into(out, _finish(_random.normal(shape, dtype, 0.0, 1.0, generator=generator), dev, requires_grad))
+    return _into(out, _finish(_random.normal(shape, dtype, 0.0, 1.0, generator=_gen(dev, generator)), dev,
+                              requires_grad))
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -608,7 +627,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     dtype, dev = _resolve(dtype, device)
     dtype = dtype or dtypes.int64
     shape = _parse_size("randint", (size,))
-    return _into(out, _finish(_random.randint(low, high, shape, dtype, generator=generator), dev, requires_grad))
+    return _into(out, _finish(_random.randint(low, high, shape, dtype, generator=_gen(dev, generator)), dev,
+                              requires_grad))
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -617,7 +637,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
         raise RuntimeError(f"n must be non-negative, got{n}")
     dtype, dev = _resolve(dtype, device)
     dtype = dtype or dtypes.int64
-    return _into(out, _finish(_random.randperm(n, dtype, generator=generator), dev, requires_grad))
+    return _into(out, _finish(_random.randperm(n, dtype, generator=_gen(dev, generator)), dev, requires_grad))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -625,34 +645,34 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     """`normal(mean, std, size)` with floats, or element-wise with tensor mean/std."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
+        m = _host(mean) if isinstance(mean, Tensor) else mean
+        s = _host(std) if isinstance(std, Tensor) else std
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         if np.any(np.asarray(s) < 0):
             raise RuntimeError(f"normal expects all elements of std >= 0.0")
-        array = _random.normal(shape, ref.dtype, m, s, generator=generator)
-        return _into(out, _wrap(array))
+        array = _random.normal(shape, ref.dtype, m, s, generator=_gen(ref.device, generator))
+        return _into(out, _finish(array, ref.device, False))
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
     dtype, dev = _resolve(dtype, device)
     dtype = _float_dtype(dtype, "normal_kernel_cpu")
-    return _into(out, _finish(_random.normal(_parse_size("normal", (size,)), dtype, mean, std, generator=generator), dev,
-                              requires_grad))
+    return _into(out, _finish(_random.normal(_parse_size("normal", (size,)), dtype, mean, std,
+                                             generator=_gen(dev, generator)), dev, requires_grad))
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    probs = input._data if p is None else p
-    array = _random.bernoulli(probs, input._data.shape, input.dtype, generator=generator)
-    return _into(out, _wrap(array))
+    probs = _host(input) if p is None else _host(p)
+    array = _random.bernoulli(probs, input._data.shape, input.dtype, generator=_gen(input.device, generator))
+    return _into(out, _finish(array, input.device, False))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     if not replacement and num_samples > input.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    array = _random.multinomial(input._data, num_samples, replacement, generator=generator)
-    return _into(out, _wrap(array))
+    array = _random.multinomial(_host(input), num_samples, replacement, generator=_gen(input.device, generator))
+    return _into(out, _finish(array, input.device, False))
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):

@@ -26,6 +26,28 @@ _VALID_INDEX_MESSAGE = ("only integers, slices (`:`), ellipsis (`...`), None and
                         "valid indices (got {})")
 
 
+
+def _ufunc_at(xp, name, out, index, values):
+    """`np.<name>.at(out, index, values)` on either device: CuPy scatters add/max/min with
+    atomics (cupyx.scatter_*); a scattered product is computed on the host."""
+    if xp is np:
+        getattr(np, name).at(out, index, values)
+        return
+    import cupyx
+    fn = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}.get(name)
+    if fn is not None:
+        getattr(cupyx, fn)(out, index, values)
+        return
+    host = out.get()
+    getattr(np, name).at(host, _to_host(index), _to_host(values))
+    out[...] = xp.asarray(host)
+
+
+def _to_host(x):
+    if isinstance(x, tuple):
+        return tuple(_to_host(v) for v in x)
+    return x.get() if type(x) is not np.ndarray and hasattr(x, "get") else x
+
 def _shape_str(shape):
     return "[" + ", ".join(map(str, shape)) + "]"
 
@@ -320,7 +342,10 @@ def _scalar_value(value):
 def _value_tensor(value, like, what):
     """`value` of `t[...] = value` as a Tensor of like's dtype and device."""
     if isinstance(value, Tensor):
-        check_same_device(like, value)
+        if type(value._data) is not type(like._data) or value.device != like.device:
+            if value._data.ndim == 0 or what == "setitem-basic":
+                return value.to(like.device)   # a scalar (TensorIterator), or copy_ across devices
+            check_same_device(like, value)
         return value
     if _scalar_value(value):
         xp = array_module(like._data)
@@ -356,7 +381,7 @@ class IndexPut(Function):
         ctx.value_shape = getattr(value, "shape", ())
         out = x.copy()
         if accumulate:
-            array_module(x).add.at(out, index, value)
+            _ufunc_at(array_module(x), "add", out, index, value)
         else:
             out[index] = value
         return out
@@ -449,7 +474,7 @@ def setitem(self, index, value):
         if type(value) is int and data.dtype.kind in "iu":
             from .pointwise import _scalar_operand
             value = _scalar_operand(data, value)[1]
-        if not data.flags.writeable:
+        if not getattr(data.flags, "writeable", True):
             _assign(self, array_index, np.asarray(value))
             return
         data[array_index] = value
@@ -467,7 +492,7 @@ def setitem(self, index, value):
                 fill_(view, _value_tensor(value, self, "setitem"))
             return
         target = data[array_index]
-        v = _value_tensor(value, self, "setitem")
+        v = _value_tensor(value, self, "setitem-basic")
         if v._data.ndim:
             _check_copy_shape(v._data.shape, np.shape(target), v)
             vd = v._data.reshape(_strip_leading_ones(v._data.shape, np.ndim(target)))
@@ -511,7 +536,7 @@ def _assign(self, array_index, vd, target=None):
     from .inplace import _overlaps
     data = self._data
     t = data if target is None else target
-    if not data.flags.writeable or (vd.ndim and 0 in t.strides and _overlaps(t)):
+    if not getattr(data.flags, "writeable", True) or (vd.ndim and 0 in t.strides and _overlaps(t)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                            "single memory location. Please clone() the tensor before performing the operation.")
     self._data[array_index] = vd
@@ -651,9 +676,9 @@ class Scatter(Function):
         if reduce is None:
             out[grid] = vals
         elif reduce == "add":
-            xp.add.at(out, grid, vals)
+            _ufunc_at(xp, "add", out, grid, vals)
         else:
-            xp.multiply.at(out, grid, vals)
+            _ufunc_at(xp, "multiply", out, grid, vals)
         return out
 
     @staticmethod
@@ -708,7 +733,7 @@ class ScatterAdd(Function):
         ctx.save_for_backward(index)
         out = x.copy()
         grid = _index_grid(index, dim) if x.ndim else ()
-        array_module(x).add.at(out, grid, _src_part(src, index.shape))
+        _ufunc_at(array_module(x), "add", out, grid, _src_part(src, index.shape))
         return out
 
     @staticmethod
@@ -739,22 +764,22 @@ class ScatterReduce(Function):
         vals = _src_part(src, index.shape)
         out = x.copy()
         hit = xp.zeros(x.shape, dtype=np.int64)
-        xp.add.at(hit, grid, 1)
+        _ufunc_at(xp, "add", hit, grid, 1)
         if not include_self:
             fill = {"sum": 0, "mean": 0, "prod": 1, "amax": _lowest(x.dtype), "amin": _highest(x.dtype)}[reduce]
             out[hit > 0] = fill
         if reduce in ("sum", "mean"):
-            xp.add.at(out, grid, vals)
+            _ufunc_at(xp, "add", out, grid, vals)
             if reduce == "mean":
                 count = hit + (1 if include_self else 0)
                 count = xp.maximum(count, 1)
                 out = out // count if out.dtype.kind in "iu" else out / count.astype(out.dtype)
         elif reduce == "prod":
-            xp.multiply.at(out, grid, vals)
+            _ufunc_at(xp, "multiply", out, grid, vals)
         elif reduce == "amax":
-            xp.maximum.at(out, grid, vals)
+            _ufunc_at(xp, "maximum", out, grid, vals)
         else:
-            xp.minimum.at(out, grid, vals)
+            _ufunc_at(xp, "minimum", out, grid, vals)
         ctx.dim, ctx.reduce, ctx.include_self = dim, reduce, include_self
         ctx.save_for_backward(x, index, src, out)
         ctx.hit = hit
@@ -868,7 +893,7 @@ class IndexAdd(Function):
         ctx.dim, ctx.alpha = dim, alpha
         ctx.save_for_backward(index)
         out = x.copy()
-        array_module(x).add.at(out, _dim_grid(x.ndim, dim, index), src * alpha if alpha != 1 else src)
+        _ufunc_at(array_module(x), "add", out, _dim_grid(x.ndim, dim, index), src * alpha if alpha != 1 else src)
         return out
 
     @staticmethod

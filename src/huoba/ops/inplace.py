@@ -36,7 +36,7 @@ _OVERLAP_ERROR = ("unsupported operation: more than one element of the written-t
 
 def _check_writable(self):
     data = self._data
-    if not data.flags.writeable or (0 in data.strides and _overlaps(data)):
+    if not getattr(data.flags, "writeable", True) or (0 in data.strides and _overlaps(data)):
         raise RuntimeError(_OVERLAP_ERROR)
 
 
@@ -50,7 +50,7 @@ def _overlaps(data):
 
 def _check_fillable(self):
     """fill_/zero_ may write through an expanded tensor (every copy gets the same value)."""
-    if not self._data.flags.writeable:
+    if not getattr(self._data.flags, "writeable", True):
         raise RuntimeError(_OVERLAP_ERROR)
 
 
@@ -346,7 +346,7 @@ def _ufunc_inplace(ufunc, op):
         ad, bd = P._operands(self, other)
         if ad.dtype != data.dtype:  # the result type differs from self's: check the cast
             P._check_cast(ad.dtype, self)
-        if not data.flags.writeable or (0 in data.strides and _overlaps(data)):
+        if not getattr(data.flags, "writeable", True) or (0 in data.strides and _overlaps(data)):
             raise RuntimeError(_OVERLAP_ERROR)
         try:
             ufunc(ad, bd, out=data, casting="unsafe")
@@ -516,6 +516,14 @@ _RANDOM_NODES = {n: _random_node(n) for n in ("UniformBackward0", "NormalBackwar
                                                "RandomBackward0", "ExponentialBackward0")}
 
 
+def _gen(self, generator):
+    """A CUDA tensor draws from its GPU's generator (see huoba.cuda)."""
+    if generator is not None or type(self._data) is np.ndarray:
+        return generator
+    from ..cuda import _generator_for
+    return _generator_for(self)
+
+
 def _random_fill(self, array, node_name):
     xp = array_module(self._data)
     if type(array) is not type(self._data):
@@ -530,33 +538,38 @@ def _random_fill(self, array, node_name):
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return _random_fill(self, _random.uniform(self._data.shape, self.dtype, a, b, generator=generator),
+    return _random_fill(self, _random.uniform(self._data.shape, self.dtype, a, b, generator=_gen(self, generator)),
                         "UniformBackward0")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _random_fill(self, _random.normal(self._data.shape, self.dtype, mean, std, generator=generator),
+    return _random_fill(self, _random.normal(self._data.shape, self.dtype, mean, std,
+                                             generator=_gen(self, generator)),
                         "NormalBackward0")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     probs = p._data if isinstance(p, Tensor) else p
-    return _random_fill(self, _random.bernoulli(probs, self._data.shape, self.dtype, generator=generator),
+    if type(probs) is not np.ndarray and hasattr(probs, "get"):
+        probs = probs.get()
+    return _random_fill(self, _random.bernoulli(probs, self._data.shape, self.dtype, generator=_gen(self, generator)),
                         "BernoulliBackward0")
 
 
 def random_(self, from_=None, to=None, *, generator=None):
     if from_ is None:
-        return _random_fill(self, _random.random_(self._data.shape, self.dtype, generator=generator),
+        return _random_fill(self, _random.random_(self._data.shape, self.dtype, generator=_gen(self, generator)),
                             "RandomBackward0")
     if to is None:
         from_, to = 0, from_
-    return _random_fill(self, _random.randint(from_, to, self._data.shape, self.dtype, generator=generator),
+    return _random_fill(self, _random.randint(from_, to, self._data.shape, self.dtype,
+                                              generator=_gen(self, generator)),
                         "RandomBackward0")
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _random_fill(self, _random.exponential(self._data.shape, self.dtype, lambd, generator=generator),
+    return _random_fill(self, _random.exponential(self._data.shape, self.dtype, lambd,
+                                                  generator=_gen(self, generator)),
                         "ExponentialBackward0")
 
 

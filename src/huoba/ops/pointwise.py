@@ -959,7 +959,7 @@ def _special(fn_name):
     def fwd(x):
         if type(x) is not np.ndarray:
             import cupyx.scipy.special as cs
-            return getattr(cs, fn_name)(x)
+            return getattr(cs, fn_name)(x).astype(x.dtype, copy=False)
         import scipy.special as ss
         return _arr(getattr(ss, fn_name)(x)).astype(x.dtype, copy=False)
     return fwd

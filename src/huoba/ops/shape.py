@@ -479,8 +479,11 @@ def to(input, *args, **kwargs):
     same_dtype = dtype is None or dtype.np == input._data.dtype
     if device is not None:
         if device.type == "cuda":
-            from .._backend import module_for
-            module_for(device)
+            from .. import _backend
+            _backend.module_for(device)
+            if device.index is None:  # "cuda" is the current GPU, as in PyTorch
+                from ..device import device as device_cls
+                device = device_cls("cuda", _backend.current_device())
         same_device = device == input.device or (device.index is None and device.type == input.device.type)
     else:
         same_device = True
@@ -520,12 +523,37 @@ def cpu(input, memory_format=None):
 def cuda(input, device=None, non_blocking=False, memory_format=None):
     from ..device import device as device_cls
     if device is None:
-        device = device_cls("cuda", 0)
+        device = device_cls("cuda")  # the current GPU
     elif isinstance(device, int):
         device = device_cls("cuda", device)
     else:
         device = device_cls(device)
     return to(input, device)
+
+
+def _get_device(input):
+    """The GPU index of a CUDA tensor, -1 for a CPU tensor."""
+    data = input._data
+    return -1 if type(data) is np.ndarray else data.device.id
+
+
+def _pin_memory(input, device=None):
+    """A copy in page-locked host memory (faster copies to the GPU); needs a GPU, as in PyTorch."""
+    from .. import _backend
+    if _backend.cupy() is None:
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    data = input._data
+    if type(data) is not np.ndarray:
+        raise RuntimeError(f"cannot pin '{input.type()}' only dense CPU tensors can be pinned")
+    pinned = _backend.pinned(data)
+    t = _wrap(pinned if pinned is not data else data.copy())
+    t._requires_grad = input._requires_grad and input.grad_fn is None
+    t.__dict__["_pinned"] = True
+    return t
+
+
+def _is_pinned(input, device=None):
+    return bool(input.__dict__.get("_pinned", False))
 
 
 # ---- joining and splitting ------------------------------------------------------------
@@ -1159,6 +1187,7 @@ methods = dict(
     permute=permute, transpose=transpose, swapaxes=transpose, swapdims=transpose, t=t, movedim=movedim,
     moveaxis=movedim, squeeze=squeeze, unsqueeze=unsqueeze, expand=expand, expand_as=expand_as,
     broadcast_to=broadcast_to, clone=clone, contiguous=contiguous, to=to, type_as=type_as, cpu=cpu, cuda=cuda,
+    get_device=_get_device, pin_memory=_pin_memory, is_pinned=_is_pinned,
     float=_typecast("float", dtypes.float32), double=_typecast("double", dtypes.float64),
     half=_typecast("half", dtypes.float16), long=_typecast("long", dtypes.int64),
     int=_typecast("int", dtypes.int32), short=_typecast("short", dtypes.int16),

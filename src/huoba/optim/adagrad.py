@@ -12,7 +12,11 @@ __all__ = ["Adagrad", "adagrad"]
 def _full_like(p, value):
     data = p._data
     xp = array_module(data)
-    return _wrap(xp.full_like(data, value))
+    if xp is np:
+        return _wrap(xp.full_like(data, value))
+    from .._backend import device_of
+    with device_of(data):   # made at construction, outside step's device guard
+        return _wrap(xp.full_like(data, value))
 
 
 class Adagrad(Optimizer):

@@ -15,7 +15,7 @@ from itertools import chain
 
 import numpy as np
 
-from .. import dtypes as _dtypes
+from .. import _backend, dtypes as _dtypes
 from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor, _wrap
 
@@ -161,6 +161,17 @@ def _typename(obj):
     return name if module in ("builtins", None) else f"{module}.{name}"
 
 
+def _params_gpu(optimizer):
+    """A context selecting the GPU of the optimizer's parameters when it is not the current one."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            data = p._data
+            if type(data) is not np.ndarray:
+                index = _backend.device_index(data)
+                return None if index == _backend._get_device() else _backend._Device(index)
+    return None
+
+
 def _hook_step(func):
     """Wrap a class's `step` so that the global and per-instance step hooks run around it."""
 
@@ -177,7 +188,16 @@ def _hook_step(func):
                     else:
                         raise RuntimeError(f"{func} must return None or a tuple of (new_args, new_kwargs), "
                                            f"but got {result}.")
-        out = func(*args, **kwargs)
+        if _backend.gpu_used[0]:
+            # the update runs on the arrays: make the parameters' GPU current (PyTorch's device guard)
+            where = _params_gpu(self)
+            if where is not None:
+                with where:
+                    out = func(*args, **kwargs)
+            else:
+                out = func(*args, **kwargs)
+        else:
+            out = func(*args, **kwargs)
         post = self._optimizer_step_post_hooks
         if post or _global_optimizer_post_hooks:
             for post_hook in chain(post.values(), _global_optimizer_post_hooks.values()):

@@ -8,6 +8,7 @@ import numpy as np
 from ...tensor import Tensor, _wrap
 from ..._backend import array_module
 from ...autograd.grad_mode import no_grad
+from ..._devices import on_device_of_args, on_device
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -30,6 +31,7 @@ def _array_norm(a, p):
     return ((aa ** p).sum(dtype=a.dtype) ** (1.0 / p)).astype(a.dtype)
 
 
+@on_device_of_args
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The p-norm of all `tensors` taken together (as if concatenated into one vector)."""
     if isinstance(tensors, Tensor):
@@ -52,6 +54,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     return _wrap(total)
 
 
+@on_device_of_args
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Scale every gradient by min(max_norm / (total_norm + 1e-6), 1)."""
     if isinstance(parameters, Tensor):
@@ -100,5 +103,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         if g is None:
             continue
         xp = array_module(g._data)
-        xp.clip(g._data, -clip_value, clip_value, out=g._data)
+        with on_device(g._data):
+            xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._bump_version()
