@@ -244,6 +244,12 @@ class FakeCudaArray(np.ndarray):
         args = [self._unwrap(x, dev) for x in inputs]
         if "out" in kwargs:
             kwargs["out"] = tuple(self._unwrap(o, dev) for o in kwargs["out"])
+            if ufunc is np.matmul and method == "__call__":
+                # NumPy's matmul into a strided `out` skips BLAS (cuBLAS has no such problem): keep
+                # the test suite fast
+                out = kwargs.pop("out")[0]
+                np.copyto(out, ufunc(*args, **kwargs))
+                return self._wrap(out, dev[0])
         result = getattr(ufunc, method)(*args, **kwargs)
         return self._wrap(result, dev[0])
 

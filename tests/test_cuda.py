@@ -898,9 +898,9 @@ def test_bench_gpu_runs_on_the_fake_gpu(gpu, monkeypatch, capsys):
     monkeypatch.syspath_prepend(bench_dir)
     import bench_gpu
     r = np.random.default_rng(0)
-    x = r.standard_normal((300, 1, 28, 28)).astype(np.float32)
-    y = r.integers(0, 10, 300).astype(np.int64)
-    monkeypatch.setattr(bench_gpu, "load", lambda: ((x[:200], y[:200], x[200:], y[200:]), False))
+    x = r.standard_normal((30, 1, 28, 28)).astype(np.float32)
+    y = r.integers(0, 10, 30).astype(np.int64)
+    monkeypatch.setattr(bench_gpu, "load", lambda: ((x[:20], y[:20], x[20:], y[20:]), False))
     monkeypatch.setitem(sys.modules, "cupy", gpu)
     monkeypatch.setattr(sys, "argv", ["bench_gpu.py", "--epochs", "1", "--device", "cuda:1", "--threads", "0"])
     bench_gpu.main()
