@@ -20,9 +20,6 @@ from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor, _wrap
 from ._util import array_module, check_same_device
 
-# NumPy warns about 1/0, log(-1), ... where PyTorch silently gives inf/nan.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"huoba\.ops\.")
-
 _PROMOTE = dtypes._PROMOTE
 _FROM_NUMPY = dtypes._FROM_NUMPY
 _LABEL = dtypes.LABEL
